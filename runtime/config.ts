@@ -1,0 +1,100 @@
+/**
+ * @module Configuration: every environment variable Nudge reads, parsed once at start by one
+ * zod schema. A bad value stops the process with a message naming the variable and what it
+ * expects. `.env.example` documents the same variables; keep the two in step.
+ */
+import { z } from 'zod'
+import { parseDuration } from './duration'
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text)
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a duration such as 500ms, 30s, 10m, 24h or 7d, got "${text}"`,
+        })
+        return z.NEVER
+      }
+      return ms
+    })
+
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: `expected a whole number from ${min} to ${max}` })
+    .int(`expected a whole number from ${min} to ${max}`)
+    .min(min, `expected a whole number from ${min} to ${max}`)
+    .max(max, `expected a whole number from ${min} to ${max}`)
+    .default(fallback)
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v))
+
+const envSchema = z.object({
+  PORT: int(3000, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  REDIS_URL: optionalText.pipe(
+    z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
+  ),
+  DATABASE_URL: optionalText.pipe(
+    z.url({ protocol: /^postgres(ql)?$/, error: 'expected a postgres:// URL' }).optional(),
+  ),
+  NUDGE_DATA_DIR: z.string().min(1).default('.data'),
+  NUDGE_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{0,32}$/, 'expected up to 32 letters, digits, ":", "_" or "-"')
+    .default('nudge:'),
+  NUDGE_PARTITIONS: int(8, 1, 1024),
+  NUDGE_RETENTION: duration('7d'),
+  NUDGE_DEDUP_WINDOW: duration('24h'),
+  NUDGE_RATE_SITE: int(20_000, 1, 10_000_000),
+  NUDGE_RATE_SITE_BURST: int(100_000, 1, 100_000_000),
+  NUDGE_RATE_IP: int(1_000, 1, 10_000_000),
+  NUDGE_RATE_IP_BURST: int(10_000, 1, 100_000_000),
+  NUDGE_SITE_CACHE_TTL: duration('30s'),
+  NUDGE_REDIS_TIMEOUT: duration('800ms'),
+  NUDGE_TRUST_PROXY: bool(false),
+  NUDGE_PUBLIC_URL: optionalText.pipe(z.url({ error: 'expected an http(s) URL' }).optional()),
+  NUDGE_DEMO_WRITE_KEY: optionalText,
+  NUDGE_DEMO_SECRET: optionalText,
+  NUDGE_DEMO: bool(true),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'expected one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+})
+
+/** Everything a role may read from the environment, after parsing. */
+export type Config = z.infer<typeof envSchema>
+
+/** Thrown when the environment is not usable; the message names each bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+/**
+ * Parses the environment once. Throws ConfigError naming every bad variable.
+ * @example const config = loadConfig(process.env)
+ */
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): Config {
+  const result = envSchema.safeParse(env)
+  if (result.success) {
+    return result.data
+  }
+  const lines = result.error.issues.map(
+    (issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`,
+  )
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
+}

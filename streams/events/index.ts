@@ -1,0 +1,81 @@
+/**
+ * @module The catalogue of event types: the union the api validates against, the stored
+ * form consumers parse, and the JSON Schemas served at GET /v1/schemas.
+ *
+ * To add a version: define it beside v1 and list it here. While two versions of a type are
+ * accepted, nest them as `z.discriminatedUnion('v', [...])` inside the outer union.
+ */
+import { z } from 'zod'
+import { serverFields } from '../envelope'
+import { ClickedProduct, PageViewed, ProductViewed, SearchPerformed } from './browsing'
+import { AddedToCart, CheckoutStarted, OrderCompleted, RemovedFromCart } from './cart'
+import { Custom } from './custom'
+import { UserLoggedIn, UserLoggedOut } from './identity'
+import { OfferClicked, OfferDismissed, OfferShown } from './offers'
+
+const definitions = [
+  UserLoggedIn,
+  UserLoggedOut,
+  PageViewed,
+  ProductViewed,
+  ClickedProduct,
+  AddedToCart,
+  RemovedFromCart,
+  CheckoutStarted,
+  OrderCompleted,
+  SearchPerformed,
+  OfferShown,
+  OfferClicked,
+  OfferDismissed,
+  Custom,
+] as const
+
+/** Every event type name at any version. */
+export const EVENT_TYPES = definitions.map((d) => d.shape.type.value)
+export type EventType = (typeof definitions)[number]['shape']['type']['value']
+
+/** An event as a client sends it (after parsing: defaults applied, unknown keys dropped). */
+export const clientEvent = z.discriminatedUnion('type', definitions)
+export type ClientEvent = z.infer<typeof clientEvent>
+
+/** An event as it is stored in the log: the client event plus the api's stamps. */
+export const storedEvent = z.discriminatedUnion(
+  'type',
+  definitions.map((d) => d.extend(serverFields.shape)) as unknown as [
+    ReturnType<(typeof definitions)[number]['extend']>,
+  ],
+)
+export type StoredEvent = ClientEvent & z.infer<typeof serverFields>
+
+/** One entry of the schema catalogue. */
+export type SchemaInfo = { type: EventType; v: number; description: string; path: string }
+
+const byTypeVersion = new Map(
+  definitions.map((d) => [`${d.shape.type.value}/${d.shape.v.value}`, d]),
+)
+
+/** The catalogue served by GET /v1/schemas. */
+export function listSchemas(): SchemaInfo[] {
+  return definitions.map((d) => ({
+    type: d.shape.type.value,
+    v: d.shape.v.value,
+    description: d.description ?? '',
+    path: `/v1/schemas/${d.shape.type.value}/${d.shape.v.value}`,
+  }))
+}
+
+/**
+ * The JSON Schema (draft 2020-12) of one event type at one version, as a client sends it, or
+ * undefined when there is no such type or version.
+ * @example jsonSchemaOf('ProductViewed', 1)?.properties
+ */
+export function jsonSchemaOf(type: string, v: number): Record<string, unknown> | undefined {
+  const definition = byTypeVersion.get(`${type}/${v}`)
+  if (!definition) {
+    return undefined
+  }
+  return z.toJSONSchema(definition, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >
+}
