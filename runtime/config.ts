@@ -50,6 +50,15 @@ const envSchema = z.object({
   DATABASE_URL: optionalText.pipe(
     z.url({ protocol: /^postgres(ql)?$/, error: 'expected a postgres:// URL' }).optional(),
   ),
+  DATABASE_SCHEMA: optionalText.pipe(
+    z
+      .string()
+      .regex(
+        /^[a-z_][a-z0-9_]{0,62}$/,
+        'expected lowercase letters, digits and "_" (a PostgreSQL schema name)',
+      )
+      .optional(),
+  ),
   NUDGE_DATA_DIR: z.string().min(1).default('.data'),
   NUDGE_KEY_PREFIX: z
     .string()

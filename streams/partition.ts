@@ -6,8 +6,10 @@
  */
 
 /**
- * The profile key an event counts for: the proven userId when there is one, else the
- * anonymousId, scoped by site so two stores never share a profile.
+ * The profile key an event counts for, scoped by site so two stores never share a profile:
+ * the proven userId (`u:`) when there is one, else the anonymousId (`a:`), else the claimed but
+ * unproven userId (`c:`, e.g. a server client sending with the public write key), which is
+ * kept apart from the real user's profile so nobody can write into it without proof.
  * @example profileKey('sit_1', { userId: 'u42', verified: true }) // 'sit_1:u:u42'
  */
 export function profileKey(
@@ -17,7 +19,10 @@ export function profileKey(
   if (who.verified && who.userId !== undefined) {
     return `${siteId}:u:${who.userId}`
   }
-  return `${siteId}:a:${who.anonymousId ?? ''}`
+  if (who.anonymousId !== undefined) {
+    return `${siteId}:a:${who.anonymousId}`
+  }
+  return `${siteId}:c:${who.userId ?? ''}`
 }
 
 /**

@@ -1,0 +1,137 @@
+/**
+ * @module The `nudge` command. `nudge start` runs every role that exists so far in one
+ * process (newcomers, the demo); `nudge start --role api` runs one role (operators scale each
+ * role on its own); `nudge sites …` manages sites. Only wiring lives here.
+ */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { startApi } from '../api/main'
+import { createDb } from '../drizzle/client'
+import { ensureDemoSite } from '../drizzle/queries/sites'
+import { type Config, ConfigError, loadConfig } from '../runtime/config'
+import { createLogger } from '../runtime/logger'
+import { createMetrics } from '../runtime/metrics'
+import { createRedis, waitReady } from '../runtime/redis'
+import { ensureRedis } from '../runtime/redis-server'
+import { onShutdown } from '../runtime/shutdown'
+import { runSitesCommand } from './sites'
+
+const USAGE = `Usage:
+  nudge start [--role all|api]    run Nudge (default: every role in one process, with the demo site)
+  nudge sites <command> …         manage sites (nudge sites help)`
+
+const ROLES = ['all', 'api'] as const
+
+function openDatabase(config: Config) {
+  return createDb({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.NUDGE_DATA_DIR,
+    schema: config.DATABASE_SCHEMA,
+  })
+}
+
+async function start(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { role: { type: 'string', default: 'all' } },
+  })
+  const role = values.role as (typeof ROLES)[number]
+  if (!ROLES.includes(role)) {
+    throw new UsageError(`--role must be one of ${ROLES.join(', ')}; got "${values.role}"`)
+  }
+  const config = loadConfig(process.env)
+  const logger = createLogger({ level: config.LOG_LEVEL, role })
+  const say = (line: string) => logger.info(line)
+
+  const local = config.REDIS_URL
+    ? { url: config.REDIS_URL, stop: async () => {} }
+    : await ensureRedis(config.NUDGE_DATA_DIR, say)
+  const redis = createRedis(local.url, {
+    commandTimeoutMs: config.NUDGE_REDIS_TIMEOUT,
+    name: `nudge-${role}`,
+  })
+  await waitReady(redis, 5_000)
+
+  if (!config.DATABASE_URL && !existsSync(join(config.NUDGE_DATA_DIR, 'pglite'))) {
+    say(`First start: creating the embedded database under ${config.NUDGE_DATA_DIR}/ (about 30 s)`)
+  }
+  const database = await openDatabase(config)
+  say(
+    `Database: ${database.kind === 'pglite' ? `embedded PGlite under ${config.NUDGE_DATA_DIR}/` : 'PostgreSQL'}, migrated`,
+  )
+
+  if (role === 'all' && config.NUDGE_DEMO) {
+    const demo = await ensureDemoSite(database.db, {
+      writeKey: config.NUDGE_DEMO_WRITE_KEY,
+      secret: config.NUDGE_DEMO_SECRET,
+    })
+    if (demo.created) {
+      say(`Demo site created. Write key: ${demo.writeKey}  Secret (shown once): ${demo.secret}`)
+    }
+  }
+
+  const metrics = createMetrics({ defaults: true })
+  const api = await startApi({
+    config,
+    logger,
+    metrics,
+    redis,
+    db: database.db,
+    readiness: { database: () => database.ping() },
+  })
+  say(
+    `Nudge ${role} listening on http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${api.port}`,
+  )
+
+  onShutdown(logger, [
+    ['http', () => api.close()],
+    ['redis', () => redis.quit()],
+    ['database', () => database.close()],
+    ['redis-server', () => local.stop()],
+  ])
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'start', ...rest] = argv
+  if (command === 'start') {
+    await start(rest)
+    return -1
+  }
+  if (command === 'sites') {
+    const config = loadConfig(process.env)
+    const database = await openDatabase(config)
+    try {
+      return await runSitesCommand(rest, { db: database.db, out: (line) => console.log(line) })
+    } finally {
+      await database.close()
+    }
+  }
+  if (command === 'help' || command === '--help') {
+    console.log(USAGE)
+    return 0
+  }
+  throw new UsageError(`Unknown command "${command}".`)
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) {
+      process.exit(code)
+    }
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      console.error(err.message)
+      process.exit(1)
+    }
+    if (err instanceof UsageError) {
+      console.error(`${err.message}\n\n${USAGE}`)
+      process.exit(2)
+    }
+    console.error(err instanceof Error ? err.message : err)
+    process.exit(1)
+  },
+)

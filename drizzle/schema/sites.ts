@@ -1,0 +1,20 @@
+/** @module The `sites` table: one storefront, its public write key and the hash of its secret. */
+import { sql } from 'drizzle-orm'
+import { pgTable, text, timestamp } from 'drizzle-orm/pg-core'
+
+/**
+ * No explicit pg schema: the table lives wherever `search_path` points, so one database can hold
+ * several isolated copies (one per test, or per operator-chosen schema).
+ *
+ * `secretHash` is the hex SHA-256 of the site secret; the secret itself is never stored, so it
+ * can be shown only once, when it is made. `allowedOrigins` holds patterns normalised by
+ * `parseOriginPattern` (see drizzle/origins.ts).
+ */
+export const sites = pgTable('sites', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  writeKey: text('write_key').notNull().unique(),
+  secretHash: text('secret_hash').notNull().unique(),
+  allowedOrigins: text('allowed_origins').array().notNull().default(sql`'{}'`),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+})
