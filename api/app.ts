@@ -19,6 +19,8 @@ export function createApp(services: Services): Hono<HonoEnv> {
   app.use(async (c, next) => {
     c.set('services', services)
     await next()
+    // routePath is the pattern (/v1/projects/:writeKey/settings), so label values stay bounded.
+    services.metrics.httpRequests.inc({ route: c.req.routePath, status: c.res.status })
   })
   app.use(preflight)
   for (const route of routes) {

@@ -25,9 +25,9 @@ export function createMetrics(opts: { defaults: boolean }) {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
-    ingestRequests: new Counter({
-      name: 'nudge_ingest_requests_total',
-      help: 'Ingest requests by route and HTTP status.',
+    httpRequests: new Counter({
+      name: 'nudge_http_requests_total',
+      help: 'HTTP requests by route pattern and status.',
       labelNames: ['route', 'status'] as const,
       registers: [registry],
     }),

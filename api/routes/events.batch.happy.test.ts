@@ -51,6 +51,10 @@ describe('POST /v1/events (happy paths)', () => {
     )
     expect(metrics).toContain('nudge_ingest_events_total{outcome="accepted"} 2')
     expect(metrics).toContain('nudge_ingest_events_total{outcome="duplicate"} 2')
+    const requests = await t.services.metrics.registry.getSingleMetricAsString(
+      'nudge_http_requests_total',
+    )
+    expect(requests).toContain('nudge_http_requests_total{route="/v1/events",status="200"} 2')
   })
 
   it('accepts gzip bodies, and JSON labelled text/plain', async () => {
