@@ -8,8 +8,6 @@ import { mkdirSync } from 'node:fs'
 import { createServer, Socket } from 'node:net'
 import { join, resolve } from 'node:path'
 
-const DEFAULT_URL = 'redis://127.0.0.1:6379'
-
 function answers(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((done) => {
     const socket = new Socket()
@@ -41,18 +39,21 @@ function freePort(): Promise<number> {
 export type LocalRedis = { url: string; child?: ChildProcess; stop(): Promise<void> }
 
 /**
+ * `probePort` is where an existing Redis is looked for (6379; tests pass another).
  * @example const redis = await ensureRedis('.data', log.info)
  */
 export async function ensureRedis(
   dataDir: string,
   say: (line: string) => void,
+  opts: { probePort?: number } = {},
 ): Promise<LocalRedis> {
-  if (await answers(6379)) {
-    return { url: DEFAULT_URL, stop: async () => {} }
+  const probePort = opts.probePort ?? 6379
+  if (await answers(probePort)) {
+    return { url: `redis://127.0.0.1:${probePort}`, stop: async () => {} }
   }
   if (spawnSync('redis-server', ['--version']).status !== 0) {
     throw new Error(
-      'No Redis answers on 127.0.0.1:6379 and redis-server is not on the PATH.\n' +
+      `No Redis answers on 127.0.0.1:${probePort} and redis-server is not on the PATH.\n` +
         'Install Redis 7 (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis),\n' +
         'or point REDIS_URL at one (for example redis://127.0.0.1:6379).',
     )
