@@ -10,18 +10,21 @@ import { startApi } from '../api/main'
 import { createDb } from '../drizzle/client'
 import { ensureDemoSite } from '../drizzle/queries/sites'
 import { type Config, ConfigError, loadConfig } from '../runtime/config'
+import { serveHealth } from '../runtime/health-server'
 import { createLogger } from '../runtime/logger'
 import { createMetrics } from '../runtime/metrics'
 import { createRedis, waitReady } from '../runtime/redis'
 import { ensureRedis } from '../runtime/redis-server'
-import { onShutdown } from '../runtime/shutdown'
+import { onShutdown, type ShutdownStep } from '../runtime/shutdown'
+import { startWorkers } from '../workers/main'
 import { runSitesCommand } from './sites'
 
 const USAGE = `Usage:
-  nudge start [--role all|api]    run Nudge (default: every role in one process, with the demo site)
+  nudge start [--role all|api|workers]
+                                  run Nudge (default: every role in one process, with the demo site)
   nudge sites <command> …         manage sites (nudge sites help)`
 
-const ROLES = ['all', 'api'] as const
+const ROLES = ['all', 'api', 'workers'] as const
 
 function openDatabase(config: Config) {
   return createDb({
@@ -72,20 +75,39 @@ async function start(argv: string[]): Promise<void> {
   }
 
   const metrics = createMetrics({ defaults: true })
-  const api = await startApi({
-    config,
-    logger,
-    metrics,
-    redis,
-    db: database.db,
-    readiness: { database: () => database.ping() },
-  })
+  const steps: ShutdownStep[] = []
+  let port: number
+  if (role === 'all' || role === 'api') {
+    const api = await startApi({
+      config,
+      logger,
+      metrics,
+      redis,
+      db: database.db,
+      readiness: { database: () => database.ping() },
+    })
+    port = api.port
+    steps.push(['http', () => api.close()])
+  } else {
+    const health = await serveHealth({
+      port: config.PORT,
+      host: config.HOST,
+      registry: metrics.registry,
+      checks: { redis: () => redis.ping(), database: () => database.ping() },
+    })
+    port = health.port
+    steps.push(['http', () => health.close()])
+  }
+  if (role === 'all' || role === 'workers') {
+    const workers = await startWorkers({ config, logger, redis, redisUrl: local.url })
+    steps.push(['workers', () => workers.close()])
+  }
   say(
-    `Nudge ${role} listening on http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${api.port}`,
+    `Nudge ${role} listening on http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`,
   )
 
   onShutdown(logger, [
-    ['http', () => api.close()],
+    ...steps,
     ['redis', () => redis.quit()],
     ['database', () => database.close()],
     ['redis-server', () => local.stop()],

@@ -27,6 +27,34 @@ export function createKeys(prefix: string) {
     /** Token buckets of one site: the site-wide one and one per client IP, in one slot. */
     rateSite: (siteId: string) => `${prefix}rate:{${siteId}}`,
     rateIp: (siteId: string, ip: string) => `${prefix}rate:{${siteId}}:ip:${ip}`,
+
+    // One shopper's live state: every key of a profile shares the profile's hash tag, so one
+    // Lua script can update all of them atomically (workers/scripts/apply-event-5.lua).
+    /** Hash: score (+ score@, its reference time), n, n:<type>, first, last, purchases. */
+    profile: (profileKey: string) => `${prefix}profile:{${profileKey}}`,
+    /** Sorted set: ids of events already applied → receivedAt (the exactly-once marker). */
+    profileApplied: (profileKey: string) => `${prefix}profile:{${profileKey}}:applied`,
+    /** Sorted set: recent events (JSON) by event time, capped. */
+    profileRecent: (profileKey: string) => `${prefix}profile:{${profileKey}}:recent`,
+    /** Sorted set: items bought → time of the last purchase. */
+    profileBought: (profileKey: string) => `${prefix}profile:{${profileKey}}:bought`,
+    /** Hash: category → decayed interest, category@ → its reference time. */
+    profileInterests: (profileKey: string) => `${prefix}profile:{${profileKey}}:interests`,
+    /** Set: profile keys already merged into this one (a merge happens once). */
+    profileMerged: (profileKey: string) => `${prefix}profile:{${profileKey}}:merged`,
+
+    // Recommendations of one site. Item-level sets live in the item's own slot.
+    /** Sorted set: neighbours of an item → co-occurrence weight, top-N. */
+    recNeighbours: (siteId: string, itemId: string) => `${prefix}rec:{${siteId}:${itemId}}:co`,
+    /** Hash: per-item totals used to normalise co-occurrence (n = interaction weight). */
+    recItem: (siteId: string, itemId: string) => `${prefix}rec:{${siteId}:${itemId}}:item`,
+    /** Sorted set: decayed popularity of items, all or per category, with its epoch hash. */
+    recTrending: (siteId: string, category?: string) =>
+      category === undefined
+        ? `${prefix}rec:{${siteId}}:trending`
+        : `${prefix}rec:{${siteId}}:trending:cat:${category}`,
+    /** Hash: category → item count, per site (which trending-by-category sets exist). */
+    recCategories: (siteId: string) => `${prefix}rec:{${siteId}}:categories`,
   }
 }
 
@@ -34,4 +62,12 @@ export function createKeys(prefix: string) {
 export const GROUPS = {
   /** The pump that moves events from the log into the processing queue. */
   pipeline: 'pipeline',
+} as const
+
+/** BullMQ queue names. Renaming one strands the jobs waiting in the old queue. */
+export const QUEUES = {
+  /** Slices of the event log on their way to the processors. */
+  events: 'events',
+  /** Periodic work: trending decay, snapshots, trimming. */
+  maintenance: 'maintenance',
 } as const

@@ -39,13 +39,18 @@ export const clientEvent = z.discriminatedUnion('type', definitions)
 export type ClientEvent = z.infer<typeof clientEvent>
 
 /** An event as it is stored in the log: the client event plus the api's stamps. */
+export type StoredEvent = ClientEvent & z.infer<typeof serverFields>
+
+/**
+ * The stored form's schema. Built by mapping the definitions, which TypeScript cannot follow
+ * through `.map`, hence the declared type: each option is exactly a definition + serverFields.
+ */
 export const storedEvent = z.discriminatedUnion(
   'type',
   definitions.map((d) => d.extend(serverFields.shape)) as unknown as [
     ReturnType<(typeof definitions)[number]['extend']>,
   ],
-)
-export type StoredEvent = ClientEvent & z.infer<typeof serverFields>
+) as unknown as z.ZodType<StoredEvent>
 
 /** One entry of the schema catalogue. */
 export type SchemaInfo = { type: EventType; v: number; description: string; path: string }

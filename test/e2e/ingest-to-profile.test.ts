@@ -1,0 +1,59 @@
+/** Events sent through the api change the shopper's profile within milliseconds. */
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { createLogger } from '../../runtime/logger'
+import { createKeys } from '../../streams/keys'
+import { startWorkers } from '../../workers/main'
+import { basic, productViewed, testApi } from '../harness'
+import { TEST_REDIS_URL } from '../redis'
+
+async function until<T>(
+  read: () => Promise<T>,
+  ok: (value: T) => boolean,
+  timeoutMs = 5_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await read()
+    if (ok(value) || Date.now() > deadline) {
+      return value
+    }
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+describe('ingest → pump → workers → profile', () => {
+  it('updates the profile of the shopper who sent the events, once each', async () => {
+    const t = await testApi()
+    const workers = await startWorkers({
+      config: t.config,
+      logger: createLogger({ level: 'silent', role: 'workers' }),
+      redis: t.redis,
+      redisUrl: TEST_REDIS_URL,
+    })
+    onTestFinished(() => workers.close())
+    const keys = createKeys(t.prefix)
+    const events = [
+      productViewed({ anonymousId: 'shopper-1' }),
+      productViewed({ anonymousId: 'shopper-1', type: 'AddedToCart' }),
+    ]
+    const started = Date.now()
+    for (let i = 0; i < 2; i++) {
+      const res = await t.app.request('/v1/events', {
+        method: 'POST',
+        headers: { authorization: basic(t.site.writeKey) },
+        body: JSON.stringify({ events }),
+      })
+      expect(res.status).toBe(200)
+    }
+    const profileKey = `${t.site.site.id}:a:shopper-1`
+    const profile = await until(
+      () => t.redis.hgetall(keys.profile(profileKey)),
+      (p) => p.n === '2',
+    )
+    const elapsed = Date.now() - started
+    expect(profile).toMatchObject({ n: '2', 'n:ProductViewed': '1', 'n:AddedToCart': '1' })
+    expect(Number(profile.score)).toBeCloseTo(6, 3)
+    // A generous bound on a shared machine; the pipeline benchmark measures the real figure.
+    expect(elapsed).toBeLessThan(3_000)
+  })
+})

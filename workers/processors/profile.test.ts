@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest'
+import type { StoredEvent } from '../../streams/events'
+import { createKeys } from '../../streams/keys'
+import { testRedis } from '../../test/redis'
+import { DEFAULT_WEIGHTS, decayedValue } from '../domain/profile-delta'
+import { applyProfiles, PROFILE_LIMITS, type ProfileStore, unapplied } from './profile'
+
+const HOUR = 3_600_000
+const T0 = Date.UTC(2026, 10, 1)
+
+function viewed(id: string, ts: number, extra: Partial<StoredEvent> = {}): StoredEvent {
+  return {
+    id,
+    type: 'ProductViewed',
+    v: 1,
+    anonymousId: 'anon-1',
+    ts,
+    receivedAt: ts,
+    siteId: 'sit_t',
+    verified: false,
+    props: { productId: `p-${id}`, category: 'Shoes', price: 50 },
+    ...extra,
+  } as StoredEvent
+}
+
+async function store(): Promise<ProfileStore & { prefix: string }> {
+  const { redis, prefix } = await testRedis()
+  return {
+    redis,
+    prefix,
+    keys: createKeys(prefix),
+    weights: DEFAULT_WEIGHTS,
+    retentionMs: 365 * 24 * HOUR,
+    ...PROFILE_LIMITS,
+  }
+}
+
+describe('profile processor', () => {
+  it('applies an event once, however often it is delivered', async () => {
+    const s = await store()
+    const event = viewed('e1', T0)
+    expect(await applyProfiles(s, [event, event], T0)).toBe(1)
+    expect(await applyProfiles(s, [event], T0)).toBe(0)
+    expect(await unapplied(s, [event, viewed('e2', T0)])).toHaveLength(1)
+    const profile = await s.redis.hgetall(s.keys.profile('sit_t:a:anon-1'))
+    expect(profile).toMatchObject({
+      n: '1',
+      'n:ProductViewed': '1',
+      first: String(T0),
+      last: String(T0),
+    })
+    expect(Number(profile.score)).toBe(1)
+  })
+
+  it('gives the same score and interests whatever order events arrive in', async () => {
+    const events = [
+      viewed('a', T0),
+      viewed('b', T0 + 30 * HOUR, { type: 'AddedToCart' } as Partial<StoredEvent>),
+      viewed('c', T0 + 200 * HOUR),
+      viewed('d', T0 - 50 * HOUR),
+    ]
+    const forward = await store()
+    const backward = await store()
+    for (const e of events) {
+      await applyProfiles(forward, [e], T0)
+    }
+    for (const e of [...events].reverse()) {
+      await applyProfiles(backward, [e], T0)
+    }
+    const now = T0 + 300 * HOUR
+    const h = DEFAULT_WEIGHTS.halfLifeMs
+    const expected = [1, 5, 1, 1].reduce(
+      (sum, w, i) => sum + decayedValue(w, events[i]?.ts ?? 0, now, h),
+      0,
+    )
+    for (const s of [forward, backward]) {
+      const p = await s.redis.hgetall(s.keys.profile('sit_t:a:anon-1'))
+      expect(decayedValue(Number(p.score), Number(p['score@']), now, h)).toBeCloseTo(expected, 9)
+      expect(p.first).toBe(String(T0 - 50 * HOUR))
+      expect(p.last).toBe(String(T0 + 200 * HOUR))
+      const i = await s.redis.hgetall(s.keys.profileInterests('sit_t:a:anon-1'))
+      expect(decayedValue(Number(i.Shoes), Number(i['Shoes@']), now, h)).toBeCloseTo(expected, 9)
+    }
+  })
+
+  it('keeps a capped list of recent events in time order and the items bought', async () => {
+    const s = await store()
+    const events = Array.from({ length: PROFILE_LIMITS.recentCap + 5 }, (_, i) =>
+      viewed(`r${i}`, T0 + i * 1000),
+    )
+    await applyProfiles(s, events, T0)
+    const order: StoredEvent = {
+      id: 'o1',
+      type: 'OrderCompleted',
+      v: 1,
+      anonymousId: 'anon-1',
+      ts: T0 + 10 * HOUR,
+      receivedAt: T0,
+      siteId: 'sit_t',
+      verified: false,
+      props: { orderId: 'o1', products: [{ productId: 'x' }, { productId: 'y' }] },
+    }
+    await applyProfiles(s, [order], T0)
+    const recent = await s.redis.zrange(s.keys.profileRecent('sit_t:a:anon-1'), 0, -1)
+    expect(recent).toHaveLength(PROFILE_LIMITS.recentCap)
+    expect(JSON.parse(recent.at(-1) ?? '{}').type).toBe('OrderCompleted')
+    expect(await s.redis.zrange(s.keys.profileBought('sit_t:a:anon-1'), 0, -1)).toEqual(['x', 'y'])
+    expect(await s.redis.hget(s.keys.profile('sit_t:a:anon-1'), 'purchases')).toBe('2')
+  })
+
+  it('merges the anonymous profile into the user on a proven login, once', async () => {
+    const s = await store()
+    await applyProfiles(s, [viewed('v1', T0), viewed('v2', T0 + HOUR)], T0)
+    const login: StoredEvent = {
+      id: 'login-1',
+      type: 'UserLoggedIn',
+      v: 1,
+      anonymousId: 'anon-1',
+      userId: 'u-1',
+      ts: T0 + 2 * HOUR,
+      receivedAt: T0,
+      siteId: 'sit_t',
+      verified: true,
+      props: {},
+    }
+    await applyProfiles(s, [login], T0)
+    await applyProfiles(s, [{ ...login, id: 'login-2' }], T0)
+    const user = await s.redis.hgetall(s.keys.profile('sit_t:u:u-1'))
+    expect(user).toMatchObject({
+      n: '4',
+      'n:ProductViewed': '2',
+      'n:UserLoggedIn': '2',
+      first: String(T0),
+    })
+    expect(await s.redis.zcard(s.keys.profileRecent('sit_t:u:u-1'))).toBe(4)
+  })
+})

@@ -1,0 +1,33 @@
+/**
+ * @module The workers' Lua scripts, read once and defined as commands on a client. Each file's
+ * header documents its KEYS, ARGV and reply; the number in its name is its key count.
+ */
+import { readFileSync } from 'node:fs'
+import type { Redis } from 'ioredis'
+
+const read = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8')
+
+const SCRIPTS = {
+  nudgeApplyEvent: { numberOfKeys: 5, lua: read('apply-event-5.lua') },
+  nudgeMergeProfile: { numberOfKeys: 6, lua: read('merge-profile-6.lua') },
+} as const
+
+/** A client (or pipeline) with the workers' scripts as commands. */
+export type ScriptClient = Redis & {
+  nudgeApplyEvent(...keysAndArgs: (string | number)[]): Promise<number>
+  nudgeMergeProfile(...keysAndArgs: (string | number)[]): Promise<number>
+}
+
+/**
+ * Defines the scripts on `redis` (once per client) and returns it typed.
+ * @example const client = withScripts(redis); await client.nudgeApplyEvent(...)
+ */
+export function withScripts(redis: Redis): ScriptClient {
+  const client = redis as ScriptClient
+  if (typeof client.nudgeApplyEvent !== 'function') {
+    for (const [name, definition] of Object.entries(SCRIPTS)) {
+      redis.defineCommand(name, definition)
+    }
+  }
+  return client
+}
