@@ -20,8 +20,6 @@ export type WorkersDeps = {
   logger: Logger
   redis: Redis
   redisUrl: string
-  /** Events jobs processed in parallel by this process (default 16). */
-  concurrency?: number
   /** Run the pump in this process (default true). */
   pump?: boolean
 }
@@ -53,7 +51,9 @@ export async function startWorkers(deps: WorkersDeps): Promise<{ close(): Promis
   const worker = new Worker<EventsJob>(QUEUES.events, (job) => processEvents(job.data), {
     connection: workerConnection,
     prefix,
-    concurrency: deps.concurrency ?? 16,
+    concurrency: config.NUDGE_WORKER_CONCURRENCY,
+    stalledInterval: config.NUDGE_JOB_STALLED,
+    lockDuration: config.NUDGE_JOB_STALLED,
   })
   worker.on('failed', (job, err) => {
     logger.warn(
@@ -73,6 +73,7 @@ export async function startWorkers(deps: WorkersDeps): Promise<{ close(): Promis
           partitions: config.NUDGE_PARTITIONS,
           queue,
           name: `pump-${hostname()}-${process.pid}`,
+          claimIdleMs: config.NUDGE_CLAIM_IDLE,
           logger,
         })
   const pumping = pump?.run()
