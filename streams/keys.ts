@@ -20,6 +20,8 @@ export function createKeys(prefix: string) {
     prefix,
     /** The event log partition p (0..P-1). */
     events: (partition: number) => `${prefix}events:{${partition}}`,
+    /** The oldest entry id any consumer group of partition p still needs (trim never passes it). */
+    trimFloor: (partition: number) => `${prefix}events:{${partition}}:floor`,
     /** Entries a consumer group gave up on after N attempts, per source stream. */
     deadLetter: (stream: string) => `${stream}:dead`,
     /** Ids seen by ingest in one dedup time bucket of partition p (same slot as the stream). */

@@ -12,7 +12,7 @@ import type { StoredEvent } from './events'
 import type { Keys } from './keys'
 import { partitionOf, profileKey } from './partition'
 
-const APPEND_LUA = readFileSync(new URL('./scripts/append-events-3.lua', import.meta.url), 'utf8')
+const APPEND_LUA = readFileSync(new URL('./scripts/append-events-4.lua', import.meta.url), 'utf8')
 
 /** How the log is laid out and kept. */
 export type EventLog = {
@@ -35,6 +35,7 @@ type AppendClient = Redis & {
     stream: string,
     seenNow: string,
     seenBefore: string,
+    floor: string,
     ...args: (string | number)[]
   ): Promise<[string, ...number[]]>
 }
@@ -94,6 +95,7 @@ export async function appendEvents(
       log.keys.events(partition),
       log.keys.seen(partition, bucket),
       log.keys.seen(partition, bucket - 1),
+      log.keys.trimFloor(partition),
       ...args,
     )
   }
@@ -118,7 +120,7 @@ export async function appendEvents(
 function withScript(redis: Redis): AppendClient {
   const client = redis as AppendClient
   if (typeof client.nudgeAppendEvents !== 'function') {
-    redis.defineCommand('nudgeAppendEvents', { numberOfKeys: 3, lua: APPEND_LUA })
+    redis.defineCommand('nudgeAppendEvents', { numberOfKeys: 4, lua: APPEND_LUA })
   }
   return client
 }

@@ -11,6 +11,7 @@ import { createBlockingRedis, type Redis } from '../runtime/redis'
 import type { EventsJob } from '../streams/jobs'
 import { createKeys, QUEUES } from '../streams/keys'
 import { DEFAULT_WEIGHTS } from './domain/profile-delta'
+import { startMaintenance } from './maintenance'
 import { createEventsProcessor } from './processors/events'
 import { PROFILE_LIMITS, type ProfileStore } from './processors/profile'
 import { createPump } from './pump'
@@ -77,11 +78,21 @@ export async function startWorkers(deps: WorkersDeps): Promise<{ close(): Promis
           logger,
         })
   const pumping = pump?.run()
+  const maintenance = await startMaintenance({
+    redis,
+    redisUrl: deps.redisUrl,
+    keys,
+    bullPrefix: prefix,
+    partitions: config.NUDGE_PARTITIONS,
+    retentionMs: config.NUDGE_RETENTION,
+    logger,
+  })
 
   return {
     async close() {
       await pump?.stop()
       await pumping
+      await maintenance.close()
       await worker.close()
       await queue.close()
       // BullMQ leaves connections it was given open.

@@ -5,7 +5,10 @@
 --- KEYS[1]  events:{p}             the partition's stream
 --- KEYS[2]  seen:{p}:<bucket>      ids seen in the current dedup bucket
 --- KEYS[3]  seen:{p}:<bucket - 1>  ids seen in the previous bucket
---- ARGV[1]  MINID for time-based retention (epoch ms; older entries may be trimmed)
+--- KEYS[4]  events:{p}:floor       oldest entry id a consumer group still needs (set by the
+---                                 workers' trim job; absent when no group reads the stream)
+--- ARGV[1]  MINID for time-based retention (epoch ms); never above the floor, so an entry still
+---          pending or undelivered in a group is not trimmed however old it is
 --- ARGV[2]  TTL of the current bucket in seconds (two windows)
 --- ARGV[3..] pairs of event id, event JSON
 ---
@@ -28,6 +31,14 @@ end
 local entry = ''
 if #fields > 0 then
   redis.call('EXPIRE', KEYS[2], ARGV[2])
-  entry = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[1], '*', unpack(fields))
+  local minId = ARGV[1]
+  local floor = redis.call('GET', KEYS[4])
+  if floor then
+    local floorMs = tonumber(string.match(floor, '^(%d+)'))
+    if floorMs < tonumber(minId) then
+      minId = floorMs
+    end
+  end
+  entry = redis.call('XADD', KEYS[1], 'MINID', '~', minId, '*', unpack(fields))
 end
 return { entry, unpack(duplicates) }
