@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { Queue } from 'bullmq'
 import { startApi } from '../api/main'
 import { createDb } from '../drizzle/client'
 import { ensureDemoSite } from '../drizzle/queries/sites'
@@ -13,16 +14,19 @@ import { type Config, ConfigError, loadConfig } from '../runtime/config'
 import { serveHealth } from '../runtime/health-server'
 import { createLogger } from '../runtime/logger'
 import { createMetrics } from '../runtime/metrics'
-import { createRedis, waitReady } from '../runtime/redis'
+import { createBlockingRedis, createRedis, waitReady } from '../runtime/redis'
 import { ensureRedis } from '../runtime/redis-server'
 import { onShutdown, type ShutdownStep } from '../runtime/shutdown'
-import { startWorkers } from '../workers/main'
+import { QUEUES } from '../streams/keys'
+import { bullPrefix, startWorkers } from '../workers/main'
+import { runJobsCommand } from './jobs'
 import { runSitesCommand } from './sites'
 
 const USAGE = `Usage:
   nudge start [--role all|api|workers]
                                   run Nudge (default: every role in one process, with the demo site)
-  nudge sites <command> …         manage sites (nudge sites help)`
+  nudge sites <command> …         manage sites (nudge sites help)
+  nudge jobs <command> …          list and retry failed events jobs (nudge jobs help)`
 
 const ROLES = ['all', 'api', 'workers'] as const
 
@@ -129,6 +133,20 @@ async function main(argv: string[]): Promise<number> {
       return await runSitesCommand(rest, { db: database.db, out: (line) => console.log(line) })
     } finally {
       await database.close()
+    }
+  }
+  if (command === 'jobs') {
+    const config = loadConfig(process.env)
+    const connection = createBlockingRedis(
+      config.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      'nudge-cli',
+    )
+    const queue = new Queue(QUEUES.events, { connection, prefix: bullPrefix(config) })
+    try {
+      return await runJobsCommand(rest, { queue, out: (line) => console.log(line) })
+    } finally {
+      await queue.close()
+      connection.disconnect()
     }
   }
   if (command === 'help' || command === '--help') {
