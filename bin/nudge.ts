@@ -14,19 +14,25 @@ import { type Config, ConfigError, loadConfig } from '../runtime/config'
 import { serveHealth } from '../runtime/health-server'
 import { createLogger } from '../runtime/logger'
 import { createMetrics } from '../runtime/metrics'
-import { createBlockingRedis, createRedis, waitReady } from '../runtime/redis'
+import { createBlockingRedis, createRedis, type Redis, waitReady } from '../runtime/redis'
 import { ensureRedis } from '../runtime/redis-server'
 import { onShutdown, type ShutdownStep } from '../runtime/shutdown'
 import { QUEUES } from '../streams/keys'
-import { bullPrefix, startWorkers } from '../workers/main'
+import { bullPrefix, createEventsPipeline, startWorkers } from '../workers/main'
+import { runImportCommand } from './import'
 import { runJobsCommand } from './jobs'
+import { runReplayCommand } from './replay'
 import { runSitesCommand } from './sites'
 
 const USAGE = `Usage:
   nudge start [--role all|api|workers]
                                   run Nudge (default: every role in one process, with the demo site)
   nudge sites <command> …         manage sites (nudge sites help)
-  nudge jobs <command> …          list and retry failed events jobs (nudge jobs help)`
+  nudge jobs <command> …          list and retry failed events jobs (nudge jobs help)
+  nudge replay --from <time|id> [--to <time|id>] --into <prefix>
+                                  rebuild profiles and recommendations from the log (nudge replay --help)
+  nudge import <file> --url <api> --key <key> [--format csv|jsonl]
+                                  backfill history through the api (nudge import --help)`
 
 const ROLES = ['all', 'api', 'workers'] as const
 
@@ -103,7 +109,13 @@ async function start(argv: string[]): Promise<void> {
     steps.push(['http', () => health.close()])
   }
   if (role === 'all' || role === 'workers') {
-    const workers = await startWorkers({ config, logger, redis, redisUrl: local.url })
+    const workers = await startWorkers({
+      config,
+      logger,
+      redis,
+      redisUrl: local.url,
+      db: database.db,
+    })
     steps.push(['workers', () => workers.close()])
   }
   say(
@@ -133,6 +145,36 @@ async function main(argv: string[]): Promise<number> {
       return await runSitesCommand(rest, { db: database.db, out: (line) => console.log(line) })
     } finally {
       await database.close()
+    }
+  }
+  if (command === 'replay' || command === 'import') {
+    const abort = new AbortController()
+    process.once('SIGINT', () => abort.abort())
+    process.once('SIGTERM', () => abort.abort())
+    const out = (line: string) => console.log(line)
+    if (command === 'import') {
+      return runImportCommand(rest, { out, progress: process.stderr, signal: abort.signal })
+    }
+    const config = loadConfig(process.env)
+    let redis: Redis | undefined
+    try {
+      return await runReplayCommand(rest, {
+        connect: async () => {
+          redis = createRedis(config.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+            commandTimeoutMs: 30_000,
+            name: 'nudge-replay',
+          })
+          await waitReady(redis, 5_000)
+          return redis
+        },
+        config,
+        processorFor: (client, keys) => createEventsPipeline({ config, redis: client, keys }),
+        out,
+        progress: process.stderr,
+        signal: abort.signal,
+      })
+    } finally {
+      redis?.disconnect()
     }
   }
   if (command === 'jobs') {

@@ -60,7 +60,10 @@ export function formatProgress(state: ProgressState): string {
   return `${bar} ${percent}${amount} · ${rate} · ETA ${eta}`
 }
 
-/** 1234567 → '1,234,567'. */
+/**
+ * A count with thousands separators, the same on every machine's locale.
+ * @example formatCount(1234567) // '1,234,567'
+ */
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US')
 }
@@ -125,7 +128,8 @@ export function createProgress(opts: {
     drawnAt = now()
     if (tty) {
       // Cut to the terminal's width: a wrapped line cannot be redrawn with \r.
-      const width = Math.max(20, (out.columns ?? 80) - 1)
+      const columns = out.columns !== undefined && out.columns > 0 ? out.columns : 80
+      const width = Math.max(20, columns - 1)
       out.write(`\r${line().slice(0, width)}\x1b[K`)
       shown = true
     } else {

@@ -17,14 +17,23 @@ import type { Config } from '../runtime/config'
 import { eventsJob } from '../streams/jobs'
 import { createKeys, type Keys } from '../streams/keys'
 import { createProgress, formatCount, type ProgressOutput } from './progress'
+import {
+  compareIds,
+  countRange,
+  createLogReader,
+  type LogRange,
+  lastId,
+  parseBound,
+} from './replay-log'
 
 /** What runReplayCommand needs; bin/nudge.ts builds it from the environment. */
 export type ReplayDeps = {
-  redis: Redis
+  /** Called once the command line is valid, so `--help` and usage errors need no Redis. */
+  connect: () => Promise<Redis>
   /** The live log: its key prefix and partition count. */
   config: Pick<Config, 'NUDGE_KEY_PREFIX' | 'NUDGE_PARTITIONS'>
-  /** The workers' events processor (every step the live workers run) on other keys. */
-  processorFor: (keys: Keys) => (data: unknown) => Promise<unknown>
+  /** The workers' events processor (every step the live workers run) on the target's keys. */
+  processorFor: (redis: Redis, keys: Keys) => (data: unknown) => Promise<unknown>
   out: (line: string) => void
   /** Where the progress bar goes (process.stderr). */
   progress: ProgressOutput
@@ -53,53 +62,13 @@ Options:
 Times select entries by when the api stored them, not by the events' own timestamps.`
 
 const PREFIX = /^[A-Za-z0-9:_-]{1,32}$/
-const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i
-const MAX_SEQ = 18_446_744_073_709_551_615n
 
 class UsageError extends Error {}
 
-/** A stream id as numbers, so ids compare correctly (as strings "9-0" > "10-0"). */
-type StreamId = { ms: bigint; seq: bigint }
-
 /**
- * Reads `--from`/`--to`: ISO time, epoch ms or a stream id. A bare time means the first id of
- * that millisecond as a start and the last one as an end, so both bounds are inclusive.
- * @example parseBound('2024-05-01T00:00:00Z', 'start') // '1714521600000-0'
+ * The checkpoint's key: under the target prefix, so the target alone says how far it got.
+ * @example checkpointKey('rebuild:') // 'rebuild:replay:checkpoint'
  */
-export function parseBound(text: string, side: 'start' | 'end'): string | undefined {
-  const value = text.trim()
-  const id = /^(\d{1,15})-(\d{1,20})$/.exec(value)
-  if (id) {
-    return BigInt(id[2] ?? '0') <= MAX_SEQ ? value : undefined
-  }
-  let ms: number
-  if (/^\d{1,15}$/.test(value)) {
-    ms = Number(value)
-  } else if (ISO.test(value)) {
-    const zoned = /[T ]/.test(value) && !/(Z|[+-]\d{2}:?\d{2})$/i.test(value) ? `${value}Z` : value
-    ms = Date.parse(zoned.replace(' ', 'T'))
-  } else {
-    return undefined
-  }
-  if (!Number.isFinite(ms) || ms < 0) {
-    return undefined
-  }
-  return side === 'start' ? `${ms}-0` : `${ms}-${MAX_SEQ}`
-}
-
-/** @example compareIds('9-0', '10-0') // -1 */
-export function compareIds(a: string, b: string): number {
-  const x = toId(a)
-  const y = toId(b)
-  return x.ms !== y.ms ? (x.ms < y.ms ? -1 : 1) : x.seq === y.seq ? 0 : x.seq < y.seq ? -1 : 1
-}
-
-function toId(id: string): StreamId {
-  const [ms = '0', seq = '0'] = id.split('-')
-  return { ms: BigInt(ms), seq: BigInt(seq) }
-}
-
-/** The checkpoint's key: under the target prefix, so the target alone says how far it got. */
 export function checkpointKey(into: string): string {
   return `${into}replay:checkpoint`
 }
@@ -181,65 +150,31 @@ function parseCommandLine(args: string[], live: string): Options | undefined {
   return { from: start, to: end, into }
 }
 
-type Cursor = {
-  partition: number
-  stream: string
-  /** Next XRANGE start: an inclusive id, or "(id" after the last one read. */
-  next: string
-  end: string
-  buffer: [string, string[]][]
-  exhausted: boolean
-}
-
 async function replay(options: Options, deps: ReplayDeps): Promise<number> {
-  const { redis, out } = deps
+  const { out } = deps
+  const redis = await deps.connect()
   const live = createKeys(deps.config.NUDGE_KEY_PREFIX)
   const partitions = deps.config.NUDGE_PARTITIONS
   const checkpoint = checkpointKey(options.into)
-  const source = JSON.stringify({ prefix: live.prefix, partitions, ...options, into: undefined })
-  const saved = await redis.hgetall(checkpoint)
-
-  if (saved.source === undefined) {
-    const [, found] = await redis.scan('0', 'MATCH', `${options.into}*`, 'COUNT', 1000)
-    const stray = found[0] ?? (await firstKey(redis, `${options.into}*`))
-    if (stray !== undefined) {
-      out(
-        `nudge replay: --into "${options.into}" already holds keys (such as ${stray}) and no replay checkpoint. Choose a fresh prefix, or delete those keys first.`,
-      )
-      return 1
-    }
-    const fields: Record<string, string> = { source, done: '0', total: '0', applied: '0' }
-    let total = 0
-    for (let p = 0; p < partitions; p++) {
-      const last = await redis.xrevrange(live.events(p), '+', '-', 'COUNT', 1)
-      const lastId = last[0]?.[0] ?? '0-0'
-      const end = options.to !== undefined && compareIds(options.to, lastId) < 0 ? options.to : lastId
-      fields[`end:${p}`] = end
-      total += await countRange(redis, live.events(p), options.from, end)
-    }
-    fields.total = String(total)
-    await redis.hset(checkpoint, fields)
-    Object.assign(saved, fields)
-  } else if (saved.source !== source) {
-    const was = JSON.parse(saved.source) as { prefix: string; from: string; to?: string }
-    out(
-      `nudge replay: "${options.into}" holds a replay of "${was.prefix}" --from ${was.from}${was.to ? ` --to ${was.to}` : ''}; rerun with those options to resume it, or choose a fresh prefix.`,
-    )
-    return 1
-  } else if (saved.finished !== undefined) {
-    out(`nudge replay: "${options.into}" is already complete (${saved.applied} entries).`)
-    return 0
+  const start = await startOrResume(redis, options, deps)
+  if (start.status !== 'go') {
+    out(`nudge replay: ${start.message}`)
+    return start.status === 'finished' ? 0 : 1
   }
-
-  const cursors: Cursor[] = []
-  for (let p = 0; p < partitions; p++) {
-    const at = saved[`at:${p}`]
-    const end = saved[`end:${p}`] ?? '0-0'
-    const next = at === undefined ? options.from : `(${at}`
-    cursors.push({ partition: p, stream: live.events(p), next, end, buffer: [], exhausted: false })
+  const saved = start.checkpoint
+  const ranges: LogRange[] = []
+  for (let partition = 0; partition < partitions; partition++) {
+    const at = saved[`at:${partition}`]
+    ranges.push({
+      partition,
+      stream: live.events(partition),
+      next: at === undefined ? options.from : `(${at}`,
+      end: saved[`end:${partition}`] ?? '0-0',
+    })
   }
-  const process = deps.processorFor(createKeys(options.into))
   const chunkSize = deps.chunkSize ?? 200
+  const reader = createLogReader(redis, ranges, chunkSize)
+  const apply = deps.processorFor(redis, createKeys(options.into))
   const total = Number(saved.total)
   let applied = Number(saved.applied)
   const progress = createProgress({
@@ -254,27 +189,27 @@ async function replay(options: Options, deps: ReplayDeps): Promise<number> {
   let skipped = 0
   let chunks = 0
   progress.update(applied)
-  for (;;) {
-    const chunk = await nextChunk(redis, cursors, chunkSize)
-    if (chunk.length === 0) {
-      break
-    }
+  for (
+    let chunk = await reader.next(chunkSize);
+    chunk.length > 0;
+    chunk = await reader.next(chunkSize)
+  ) {
     const positions: Record<string, string> = {}
-    for (const { partition, id, fields } of chunk) {
-      const job = eventsJob.safeParse({
-        partition,
-        entryId: id,
-        events: valuesOf(fields),
-        replay: true,
-      })
+    for (const entry of chunk) {
+      const job = eventsJob.safeParse({ ...entry, entryId: entry.id, replay: true })
       if (job.success) {
-        await process(job.data)
+        await apply(job.data)
         events += job.data.events.length
       } else {
+        // What the live consumer would dead-letter: report it and go on.
         skipped++
-        progress.above(() => out(`skipped entry ${id} of partition ${partition}: ${job.error.issues[0]?.message}`))
+        const issue = job.error.issues[0]
+        const why = `${issue?.path.join('.')}: ${issue?.message}`
+        progress.above(() =>
+          out(`skipped entry ${entry.id} of partition ${entry.partition}: ${why}`),
+        )
       }
-      positions[`at:${partition}`] = id
+      positions[`at:${entry.partition}`] = entry.id
     }
     applied += chunk.length
     await redis.multi().hset(checkpoint, positions).hset(checkpoint, 'applied', applied).exec()
@@ -292,70 +227,65 @@ async function replay(options: Options, deps: ReplayDeps): Promise<number> {
   await redis.hset(checkpoint, 'finished', new Date().toISOString())
   progress.finish()
   const seconds = ((Date.now() - started) / 1000).toFixed(1)
+  const unread = skipped > 0 ? `, ${skipped} unreadable entries skipped` : ''
   out(
-    `Replayed ${formatCount(applied)} entries (${formatCount(events)} events this run${skipped > 0 ? `, ${skipped} unreadable entries skipped` : ''}) from "${live.prefix}" into "${options.into}" in ${seconds} s.`,
+    `Replayed ${formatCount(applied)} entries (${formatCount(events)} events this run${unread}) from "${live.prefix}" into "${options.into}" in ${seconds} s.`,
   )
   return 0
 }
 
-/** Up to `size` entries, smallest id first across partitions; reads each partition lazily. */
-async function nextChunk(redis: Redis, cursors: Cursor[], size: number) {
-  const chunk: { partition: number; id: string; fields: string[] }[] = []
-  while (chunk.length < size) {
-    let best: Cursor | undefined
-    for (const cursor of cursors) {
-      if (cursor.buffer.length === 0 && !cursor.exhausted) {
-        await refill(redis, cursor, size)
-      }
-      const head = cursor.buffer[0]
-      const bestHead = best?.buffer[0]
-      if (head !== undefined && (bestHead === undefined || compareIds(head[0], bestHead[0]) < 0)) {
-        best = cursor
-      }
+/**
+ * The checkpoint to go on from: a new one (with each partition's end and the entry total fixed
+ * now, so a log that keeps growing does not move the goal) when the target is empty, the saved
+ * one when it records this same replay; otherwise why the target cannot be used.
+ */
+async function startOrResume(
+  redis: Redis,
+  options: Options,
+  deps: ReplayDeps,
+): Promise<
+  | { status: 'go'; checkpoint: Record<string, string> }
+  | { status: 'finished' | 'refused'; message: string }
+> {
+  const live = createKeys(deps.config.NUDGE_KEY_PREFIX)
+  const partitions = deps.config.NUDGE_PARTITIONS
+  const checkpoint = checkpointKey(options.into)
+  const source = JSON.stringify({
+    prefix: live.prefix,
+    partitions,
+    from: options.from,
+    to: options.to,
+  })
+  const saved = await redis.hgetall(checkpoint)
+  if (saved.source !== undefined) {
+    if (saved.source !== source) {
+      const was = JSON.parse(saved.source) as { prefix: string; from: string; to?: string }
+      const to = was.to ? ` --to ${was.to}` : ''
+      const message = `"${options.into}" holds a replay of "${was.prefix}" --from ${was.from}${to}; rerun with those options to resume it, or choose a fresh prefix.`
+      return { status: 'refused', message }
     }
-    const entry = best?.buffer.shift()
-    if (best === undefined || entry === undefined) {
-      break
+    if (saved.finished !== undefined) {
+      const message = `"${options.into}" is already complete (${saved.applied} entries).`
+      return { status: 'finished', message }
     }
-    chunk.push({ partition: best.partition, id: entry[0], fields: entry[1] })
+    return { status: 'go', checkpoint: saved }
   }
-  return chunk
-}
-
-async function refill(redis: Redis, cursor: Cursor, size: number): Promise<void> {
-  if (compareIds(cursor.next.replace('(', ''), cursor.end) > 0 || cursor.end === '0-0') {
-    cursor.exhausted = true
-    return
+  const stray = await firstKey(redis, `${options.into}*`)
+  if (stray !== undefined) {
+    const message = `--into "${options.into}" already holds keys (such as ${stray}) and no replay checkpoint. Choose a fresh prefix, or delete those keys first.`
+    return { status: 'refused', message }
   }
-  const entries = await redis.xrange(cursor.stream, cursor.next, cursor.end, 'COUNT', size)
-  cursor.buffer = entries
-  cursor.exhausted = entries.length < size
-  const last = entries[entries.length - 1]
-  if (last !== undefined) {
-    cursor.next = `(${last[0]}`
+  const fields: Record<string, string> = { source, applied: '0' }
+  let total = 0
+  for (let p = 0; p < partitions; p++) {
+    const last = await lastId(redis, live.events(p))
+    const end = options.to !== undefined && compareIds(options.to, last) < 0 ? options.to : last
+    fields[`end:${p}`] = end
+    total += await countRange(redis, live.events(p), options.from, end)
   }
-}
-
-/** Exact entries in [start, end]: XLEN when the range covers the stream, else a counting pass. */
-async function countRange(redis: Redis, stream: string, start: string, end: string) {
-  const first = (await redis.xrange(stream, '-', '+', 'COUNT', 1))[0]?.[0]
-  if (first === undefined || end === '0-0') {
-    return 0
-  }
-  if (compareIds(start, first) <= 0) {
-    return redis.xlen(stream)
-  }
-  let count = 0
-  let from = start
-  for (;;) {
-    const entries = await redis.xrange(stream, from, end, 'COUNT', 1000)
-    count += entries.length
-    const last = entries[entries.length - 1]
-    if (last === undefined || entries.length < 1000) {
-      return count
-    }
-    from = `(${last[0]}`
-  }
+  fields.total = String(total)
+  await redis.hset(checkpoint, fields)
+  return { status: 'go', checkpoint: fields }
 }
 
 async function firstKey(redis: Redis, pattern: string): Promise<string | undefined> {
@@ -368,17 +298,4 @@ async function firstKey(redis: Redis, pattern: string): Promise<string | undefin
     cursor = next
   } while (cursor !== '0')
   return undefined
-}
-
-/** An entry's values are its events' JSON (fields are their ids); unreadable JSON stays a string. */
-function valuesOf(fields: string[]): unknown[] {
-  const values: unknown[] = []
-  for (let i = 1; i < fields.length; i += 2) {
-    try {
-      values.push(JSON.parse(fields[i] ?? ''))
-    } catch {
-      values.push(fields[i])
-    }
-  }
-  return values
 }

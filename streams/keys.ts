@@ -42,8 +42,12 @@ export function createKeys(prefix: string) {
     profileBought: (profileKey: string) => `${prefix}profile:{${profileKey}}:bought`,
     /** Hash: category → decayed interest, category@ → its reference time. */
     profileInterests: (profileKey: string) => `${prefix}profile:{${profileKey}}:interests`,
+    /** Set: profiles changed since the last snapshot to PostgreSQL. */
+    profilesDirty: () => `${prefix}profiles:dirty`,
     /** Set: profile keys already merged into this one (a merge happens once). */
     profileMerged: (profileKey: string) => `${prefix}profile:{${profileKey}}:merged`,
+    /** Sorted set: personal recommendations, item → score, capped (streams/recommendations.ts). */
+    profileRecs: (profileKey: string) => `${prefix}profile:{${profileKey}}:recs`,
 
     // Recommendations of one site. Item-level sets live in the item's own slot.
     /** Sorted set: neighbours of an item → co-occurrence weight, top-N. */
@@ -55,6 +59,8 @@ export function createKeys(prefix: string) {
       category === undefined
         ? `${prefix}rec:{${siteId}}:trending`
         : `${prefix}rec:{${siteId}}:trending:cat:${category}`,
+    /** Hash: trending set (`all`, `cat:<category>`) → its epoch, in the trending sets' slot. */
+    recTrendingEpochs: (siteId: string) => `${prefix}rec:{${siteId}}:trending-epochs`,
     /** Hash: category → item count, per site (which trending-by-category sets exist). */
     recCategories: (siteId: string) => `${prefix}rec:{${siteId}}:categories`,
   }

@@ -5,22 +5,26 @@
  */
 import { hostname } from 'node:os'
 import { Queue, Worker } from 'bullmq'
+import type { Db } from '../drizzle/client'
 import type { Config } from '../runtime/config'
 import type { Logger } from '../runtime/logger'
 import { createBlockingRedis, type Redis } from '../runtime/redis'
 import type { EventsJob } from '../streams/jobs'
-import { createKeys, QUEUES } from '../streams/keys'
+import { createKeys, type Keys, QUEUES } from '../streams/keys'
 import { DEFAULT_WEIGHTS } from './domain/profile-delta'
 import { startMaintenance } from './maintenance'
 import { createEventsProcessor } from './processors/events'
 import { PROFILE_LIMITS, type ProfileStore } from './processors/profile'
+import { createRecommendationsStep } from './processors/recommendations'
 import { createPump } from './pump'
+import { snapshotProfiles } from './repeatables/snapshot-profiles'
 
 export type WorkersDeps = {
   config: Config
   logger: Logger
   redis: Redis
   redisUrl: string
+  db: Db
   /** Run the pump in this process (default true). */
   pump?: boolean
 }
@@ -28,6 +32,23 @@ export type WorkersDeps = {
 /** BullMQ's key prefix under the install's prefix, so tests and installs never share queues. */
 export function bullPrefix(config: Config): string {
   return `${config.NUDGE_KEY_PREFIX}bull`
+}
+
+/**
+ * The events processor with every step the workers run, on the given keys: the live workers
+ * use the install's keys, `nudge replay` those of its target prefix.
+ * @example const processEvents = createEventsPipeline({ config, redis, keys: createKeys('rebuild:') })
+ */
+export function createEventsPipeline(deps: { config: Config; redis: Redis; keys: Keys }) {
+  const { config, redis, keys } = deps
+  const profiles: ProfileStore = {
+    redis,
+    keys,
+    weights: DEFAULT_WEIGHTS,
+    retentionMs: config.NUDGE_RETENTION,
+    ...PROFILE_LIMITS,
+  }
+  return createEventsProcessor(profiles, [createRecommendationsStep({ redis, keys })])
 }
 
 /**
@@ -40,14 +61,7 @@ export async function startWorkers(deps: WorkersDeps): Promise<{ close(): Promis
   const queueConnection = createBlockingRedis(deps.redisUrl, 'nudge-queue')
   const queue = new Queue<EventsJob>(QUEUES.events, { connection: queueConnection, prefix })
 
-  const profiles: ProfileStore = {
-    redis,
-    keys,
-    weights: DEFAULT_WEIGHTS,
-    retentionMs: config.NUDGE_RETENTION,
-    ...PROFILE_LIMITS,
-  }
-  const processEvents = createEventsProcessor(profiles)
+  const processEvents = createEventsPipeline({ config, redis, keys })
   const workerConnection = createBlockingRedis(deps.redisUrl, 'nudge-worker')
   const worker = new Worker<EventsJob>(QUEUES.events, (job) => processEvents(job.data), {
     connection: workerConnection,
@@ -55,6 +69,9 @@ export async function startWorkers(deps: WorkersDeps): Promise<{ close(): Promis
     concurrency: config.NUDGE_WORKER_CONCURRENCY,
     stalledInterval: config.NUDGE_JOB_STALLED,
     lockDuration: config.NUDGE_JOB_STALLED,
+    // BullMQ fails a job for good after one stall by default, losing its events when two
+    // workers die in turn. Processing is idempotent per event id, so re-running is harmless.
+    maxStalledCount: 1_000_000,
   })
   worker.on('failed', (job, err) => {
     logger.warn(
@@ -86,6 +103,12 @@ export async function startWorkers(deps: WorkersDeps): Promise<{ close(): Promis
     partitions: config.NUDGE_PARTITIONS,
     retentionMs: config.NUDGE_RETENTION,
     logger,
+    extra: {
+      'snapshot-profiles': {
+        every: 60_000,
+        run: () => snapshotProfiles({ redis, keys, db: deps.db }),
+      },
+    },
   })
 
   return {

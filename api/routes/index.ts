@@ -3,6 +3,8 @@ import type { Hono } from 'hono'
 import type { HonoEnv } from '../context'
 import * as eventsBatch from './events.batch'
 import * as health from './health'
+import * as profilesGet from './profiles.get'
+import * as recommendationsGet from './recommendations.get'
 import * as schemasList from './schemas.list'
 import * as segmentBatch from './segment.batch'
 import * as segmentSettings from './segment.settings'
@@ -13,4 +15,6 @@ export const routes: { register(app: Hono<HonoEnv>): void }[] = [
   eventsBatch,
   segmentBatch,
   segmentSettings,
+  profilesGet,
+  recommendationsGet,
 ]

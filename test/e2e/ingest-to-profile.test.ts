@@ -29,6 +29,7 @@ describe('ingest → pump → workers → profile', () => {
       logger: createLogger({ level: 'silent', role: 'workers' }),
       redis: t.redis,
       redisUrl: TEST_REDIS_URL,
+      db: t.db,
     })
     onTestFinished(() => workers.close())
     const keys = createKeys(t.prefix)

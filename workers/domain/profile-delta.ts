@@ -4,6 +4,10 @@
  * time, so the order events are applied in does not change the result.
  */
 import type { StoredEvent } from '../../streams/events'
+import { PROFILE_HALF_LIFE_MS, type RecentEvent } from '../../streams/profile'
+
+export { decayedValue } from '../../streams/profile'
+export type { RecentEvent }
 
 /** Engagement weight per event type and the half-life of score and interests. */
 export type Weights = { byType: Partial<Record<StoredEvent['type'], number>>; halfLifeMs: number }
@@ -13,7 +17,7 @@ export type Weights = { byType: Partial<Record<StoredEvent['type'], number>>; ha
  * shopper recognisable without letting a year-old order dominate. Sites may override them.
  */
 export const DEFAULT_WEIGHTS: Weights = {
-  halfLifeMs: 7 * 24 * 3_600_000,
+  halfLifeMs: PROFILE_HALF_LIFE_MS,
   byType: {
     PageViewed: 0.5,
     ProductViewed: 1,
@@ -42,18 +46,6 @@ export type ProfileDelta = {
   bought: string[]
   /** The recent-events entry: what rule conditions read later. */
   recent: RecentEvent
-}
-
-/** One entry of the capped recent-events list. */
-export type RecentEvent = {
-  id: string
-  type: StoredEvent['type']
-  ts: number
-  item?: string
-  category?: string
-  price?: number
-  url?: string
-  name?: string
 }
 
 /** The item an event is about, if any. */
@@ -103,12 +95,4 @@ export function profileDelta(event: StoredEvent, weights: Weights): ProfileDelta
     bought: event.type === 'OrderCompleted' ? lines.map((line) => line.productId) : [],
     recent,
   }
-}
-
-/**
- * The value now of a decayed sum stored as (value at `ref`, ref).
- * @example decayedValue(10, ref, ref + halfLife, halfLife) // 5
- */
-export function decayedValue(value: number, ref: number, now: number, halfLifeMs: number): number {
-  return value * 2 ** (-(now - ref) / halfLifeMs)
 }

@@ -6,7 +6,7 @@
  */
 import { UnrecoverableError } from 'bullmq'
 import { type EventsJob, eventsJob } from '../../streams/jobs'
-import { applyProfiles, type ProfileStore, unapplied } from './profile'
+import { applyProfiles, mergeOnLogin, type ProfileStore, unapplied } from './profile'
 
 /** A step that runs on the fresh events of a job before profiles are applied. */
 export type BeforeProfiles = (events: EventsJob['events'], now: number) => Promise<void>
@@ -29,6 +29,7 @@ export function createEventsProcessor(profiles: ProfileStore, before: BeforeProf
       await step(fresh, now)
     }
     const applied = await applyProfiles(profiles, fresh, now)
+    await mergeOnLogin(profiles, parsed.data.events)
     return { events: parsed.data.events.length, applied }
   }
 }

@@ -3,7 +3,13 @@ import type { StoredEvent } from '../../streams/events'
 import { createKeys } from '../../streams/keys'
 import { testRedis } from '../../test/redis'
 import { DEFAULT_WEIGHTS, decayedValue } from '../domain/profile-delta'
-import { applyProfiles, PROFILE_LIMITS, type ProfileStore, unapplied } from './profile'
+import {
+  applyProfiles,
+  mergeOnLogin,
+  PROFILE_LIMITS,
+  type ProfileStore,
+  unapplied,
+} from './profile'
 
 const HOUR = 3_600_000
 const T0 = Date.UTC(2026, 10, 1)
@@ -124,7 +130,9 @@ describe('profile processor', () => {
       props: {},
     }
     await applyProfiles(s, [login], T0)
+    await mergeOnLogin(s, [login])
     await applyProfiles(s, [{ ...login, id: 'login-2' }], T0)
+    await mergeOnLogin(s, [login, { ...login, id: 'login-2' }])
     const user = await s.redis.hgetall(s.keys.profile('sit_t:u:u-1'))
     expect(user).toMatchObject({
       n: '4',

@@ -93,23 +93,30 @@ export async function applyProfiles(
       ...delta.bought,
     )
   }
+  // Best effort, outside the profile's slot: a lost mark only delays a snapshot to the next change.
+  pipeline.sadd(store.keys.profilesDirty(), ...new Set(events.map(profileOf)))
   const replies = (await (pipeline as unknown as ReturnType<Redis['pipeline']>).exec()) ?? []
   let applied = 0
-  for (const [error, reply] of replies) {
+  for (const [error, reply] of replies.slice(0, events.length)) {
     if (error) {
       throw error
     }
     applied += reply === 1 ? 1 : 0
   }
-  await mergeOnLogin(store, events)
   return applied
 }
 
 /**
  * For each proven UserLoggedIn carrying an anonymousId, merges that anonymous profile into the
- * user's. Safe to repeat: the merge marker lives in the user's slot.
+ * user's. Safe to repeat: the merge marker lives in the user's slot. Call it with every event
+ * of a job, not only the unapplied ones: a worker that died after applying a login but before
+ * merging must still merge when the job runs again.
+ * @example await mergeOnLogin(store, job.events)
  */
-async function mergeOnLogin(store: ProfileStore, events: readonly StoredEvent[]): Promise<void> {
+export async function mergeOnLogin(
+  store: ProfileStore,
+  events: readonly StoredEvent[],
+): Promise<void> {
   const { redis, keys } = store
   for (const event of events) {
     if (event.type !== 'UserLoggedIn' || !event.verified || event.anonymousId === undefined) {

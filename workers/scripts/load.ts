@@ -10,12 +10,20 @@ const read = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url
 const SCRIPTS = {
   nudgeApplyEvent: { numberOfKeys: 5, lua: read('apply-event-5.lua') },
   nudgeMergeProfile: { numberOfKeys: 6, lua: read('merge-profile-6.lua') },
+  nudgeRecItem: { numberOfKeys: 2, lua: read('rec-item-2.lua') },
+  nudgeTrending: { numberOfKeys: 3, lua: read('trending-3.lua') },
+  nudgeSetRecs: { numberOfKeys: 1, lua: read('set-recs-1.lua') },
+  nudgeReadHistory: { numberOfKeys: 3, lua: read('read-history-3.lua') },
 } as const
 
 /** A client (or pipeline) with the workers' scripts as commands. */
 export type ScriptClient = Redis & {
   nudgeApplyEvent(...keysAndArgs: (string | number)[]): Promise<number>
   nudgeMergeProfile(...keysAndArgs: (string | number)[]): Promise<number>
+  nudgeRecItem(...keysAndArgs: (string | number)[]): Promise<number>
+  nudgeTrending(...keysAndArgs: (string | number)[]): Promise<number>
+  nudgeSetRecs(...keysAndArgs: (string | number)[]): Promise<number>
+  nudgeReadHistory(...keysAndArgs: (string | number)[]): Promise<[string[], string[], string[]]>
 }
 
 /**

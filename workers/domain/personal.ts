@@ -1,0 +1,151 @@
+/**
+ * @module Personal recommendations as data: a blend of the neighbours of a shopper's recent
+ * items and of what trends in their top categories, without what they already bought. Pure,
+ * no I/O; the processor reads the inputs `personalSources` asks for and stores the answer.
+ *
+ * score(c) = Σ_i r_i · sim(i, c)                      neighbours of recent item i
+ *          + revisit · r_c                            c itself was recent (see below)
+ *          + trending · Σ_k share_k · trend_k(c)     trending in top category k
+ *          + global · trend(c)                        site-wide trending, a tie-breaker
+ * with r_i the recency weight of source i scaled so the strongest is 1, sim the cosine-like
+ * similarity of streams/recommendations.ts, share_k the category's part of the top interests
+ * and trend(c) a trending score scaled so the set's top item is 1.
+ *
+ * Items the shopper only viewed are down-weighted, not removed (`revisit`): in real sparse
+ * traffic (the OTTO sessions in shared/data) a shopper's next interaction is often an item
+ * they already looked at, and "still thinking about it" is worth showing. A neighbour of
+ * similarity ≥ revisit from the same source still ranks above the item itself.
+ *
+ * A shopper with no history and no interests gets site-wide trending (cold start).
+ */
+import { similarity } from '../../streams/recommendations'
+import type { Interaction, InteractionKind } from './co-occurrence'
+
+export type PersonalOptions = {
+  /** Distinct recent items whose neighbours are blended in. */
+  sourceItems: number
+  /** Time between a source and the shopper's latest interaction at which it counts ¾. */
+  recencyHalfLifeMs: number
+  /** Weight per rank of a source, newest first: 0.8 → the 4th newest counts half. */
+  rankDecay: number
+  /** Categories of interest whose trending items are blended in. */
+  topCategories: number
+  weights: { neighbours: number; revisit: number; trending: number; global: number }
+  /** Items in the answer (the api tops a shorter list up with trending, up to 100). */
+  limit: number
+}
+
+export const PERSONAL: PersonalOptions = {
+  sourceItems: 10,
+  recencyHalfLifeMs: 3_600_000,
+  rankDecay: 0.8,
+  topCategories: 3,
+  weights: { neighbours: 1, revisit: 0.5, trending: 0.3, global: 0.05 },
+  limit: 50,
+}
+
+/** A carted or bought item says more about what the shopper wants next than a glance. */
+const SOURCE_WEIGHT: Record<InteractionKind, number> = { view: 1, cart: 2, order: 2 }
+
+/** A ranked list as stored: [item, score], best first. */
+export type Ranked = readonly (readonly [string, number])[]
+
+/** The items and categories whose lists `personalRecs` needs. */
+export type PersonalSources = {
+  /** Source items → recency weight in (0, 1], the strongest first. */
+  items: [string, number][]
+  /** Top categories → share of the top interests, summing to 1. */
+  categories: [string, number][]
+}
+
+export type PersonalInput = PersonalSources & {
+  /** Items bought: never recommended. */
+  bought: ReadonlySet<string>
+  /** Per source item: its weight n and its stored neighbours. */
+  neighbours: ReadonlyMap<string, { n: number; list: Ranked }>
+  /** Per top category: its trending list. */
+  trending: ReadonlyMap<string, Ranked>
+  /** Site-wide trending. */
+  global: Ranked
+}
+
+/**
+ * Which recent items and categories drive a shopper's recommendations.
+ * @example personalSources(history, { Shoes: 3, Bags: 1 }).categories // [['Shoes', 0.75], ['Bags', 0.25]]
+ */
+export function personalSources(
+  history: readonly Interaction[],
+  interests: Readonly<Record<string, number>>,
+  opts: PersonalOptions = PERSONAL,
+): PersonalSources {
+  const latest = history.reduce((max, h) => Math.max(max, h.ts), Number.NEGATIVE_INFINITY)
+  const newestFirst = [...history].sort((a, b) => b.ts - a.ts)
+  const items = new Map<string, number>()
+  let rank = 0
+  for (const h of newestFirst) {
+    const time = 0.5 + 0.5 * 2 ** (-(latest - h.ts) / opts.recencyHalfLifeMs)
+    const weight = SOURCE_WEIGHT[h.kind] * opts.rankDecay ** rank * time
+    const seen = items.get(h.item)
+    if (seen === undefined) {
+      if (items.size === opts.sourceItems) {
+        continue
+      }
+      items.set(h.item, weight)
+      rank += 1
+    } else if (seen < weight) {
+      items.set(h.item, weight)
+    }
+  }
+  const strongest = Math.max(0, ...items.values())
+  const ranked = [...items.entries()]
+    .map(([item, w]): [string, number] => [item, w / strongest])
+    .sort((a, b) => b[1] - a[1])
+
+  const top = Object.entries(interests)
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, opts.topCategories)
+  const total = top.reduce((sum, [, v]) => sum + v, 0)
+  return { items: ranked, categories: top.map(([c, v]) => [c, v / total]) }
+}
+
+/**
+ * The shopper's personal recommendations, best first, at most `limit`.
+ * @example personalRecs({ items: [['p1', 1]], categories: [], bought: new Set(), neighbours, trending: new Map(), global: [] })
+ */
+export function personalRecs(
+  input: PersonalInput,
+  opts: PersonalOptions = PERSONAL,
+): [string, number][] {
+  const scores = new Map<string, number>()
+  const add = (item: string, value: number) => {
+    if (value > 0 && !input.bought.has(item)) {
+      scores.set(item, (scores.get(item) ?? 0) + value)
+    }
+  }
+  const w = opts.weights
+  for (const [source, recency] of input.items) {
+    add(source, w.revisit * recency)
+    const neighbours = input.neighbours.get(source)
+    for (const [item, stored] of neighbours?.list ?? []) {
+      add(item, w.neighbours * recency * similarity(stored, neighbours?.n ?? 0))
+    }
+  }
+  for (const [category, share] of input.categories) {
+    addScaled(input.trending.get(category) ?? [], w.trending * share, add)
+  }
+  const coldStart = input.items.length === 0 && input.categories.length === 0
+  addScaled(input.global, coldStart ? 1 : w.global, add)
+  return [...scores.entries()].sort((a, b) => b[1] - a[1]).slice(0, opts.limit)
+}
+
+/** Adds a ranked list scaled so its top item gets `weight`. */
+function addScaled(list: Ranked, weight: number, add: (item: string, value: number) => void) {
+  const top = list[0]?.[1] ?? 0
+  if (top <= 0) {
+    return
+  }
+  for (const [item, score] of list) {
+    add(item, (weight * score) / top)
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * @module The recommendations step (a `BeforeProfiles` step of the events processor): for a
+ * job's fresh events it strengthens item pairs (co-occurrence), adds to trending, and
+ * recomputes the personal list of every shopper in the job. At most four round trips per job,
+ * whatever its size: read the shoppers' history; read the weights of pair items the process
+ * does not have cached (usually skipped); write (rec-item-2, trending-3) and read the personal
+ * inputs in one pipeline; store the personal lists. Commands, not only round trips, cost CPU
+ * on both sides, so item weights and trending lists are cached in the process
+ * (recommendations-cache.ts) and every Redis key is read at most once per job.
+ *
+ * Delivery is at-least-once. Item and trending sets live in other Redis Cluster slots than the
+ * shopper, so they cannot join the profile's exactly-once script; a job that crashes after this
+ * step and before its profiles are applied re-runs it. The double count is harmless: it adds
+ * one shopper's pairs and views twice to sets that sum thousands of shoppers, it decays away
+ * (trending) or is divided by the items' popularity (neighbours), and rankings, not exact
+ * figures, are what these sets serve. Jobs of one shopper processed concurrently may miss a
+ * pair between them for the same reason: each reads history before the other applied it.
+ */
+import type { ChainableCommander, Redis } from 'ioredis'
+import type { StoredEvent } from '../../streams/events'
+import type { Keys } from '../../streams/keys'
+import { decayedFields, PROFILE_HALF_LIFE_MS, recentEvent } from '../../streams/profile'
+import { ITEM_WEIGHT_FIELD, trendingEpochField } from '../../streams/recommendations'
+import { fromRecent, INTERACTION_WEIGHT, interactionsOf, pairsFor } from '../domain/co-occurrence'
+import { TRENDING, trendingUpdates } from '../domain/trending'
+import { type ScriptClient, withScripts } from '../scripts/load'
+import type { BeforeProfiles } from './events'
+import { profileOf } from './profile'
+import { createRecCaches, type RecCaches, weightKey } from './recommendations-cache'
+import { planPersonal, type Shopper, storePersonal } from './recommendations-personal'
+import { flatPairs, flatRecord, replies } from './redis-replies'
+
+export type RecommendationsStore = { redis: Redis; keys: Keys }
+
+/** Bounds on memory and work per item, per shopper and per job. */
+export const REC_LIMITS = {
+  /** Neighbours kept per item, and how far past it a set grows before it is trimmed. */
+  neighbours: 100,
+  neighboursSlack: 25,
+  /** Item keys untouched this long expire: dead items vanish. */
+  itemTtlMs: 90 * 24 * 3_600_000,
+  /** Recent-event entries read per shopper (the newest; the profile keeps 50). */
+  recentRead: 24,
+  /** Purchases read per shopper (the newest), for exclusion and bought-together. */
+  boughtRead: 100,
+} as const
+
+/** Per site: item popularity increments and pair increments (both directions). */
+type SiteWork = {
+  events: StoredEvent[]
+  weight: Map<string, number>
+  pairs: Map<string, Map<string, number>>
+}
+
+/**
+ * @example const process = createEventsProcessor(profiles, [createRecommendationsStep({ redis, keys })])
+ */
+export function createRecommendationsStep(
+  store: RecommendationsStore,
+  caches: RecCaches = createRecCaches(),
+): BeforeProfiles {
+  const redis = withScripts(store.redis)
+  const { keys } = store
+  return async (events) => {
+    const shoppers = await loadShoppers(redis, keys, events)
+    if (shoppers.size === 0) {
+      return
+    }
+    const now = Date.now()
+    const sites = strengthen(shoppers)
+    const weights = await readWeights(redis, keys, sites, caches, now)
+    const write = redis.pipeline()
+    const written = queueWrites(write as unknown as ScriptClient, keys, sites, weights)
+    const plans = planPersonal(write, keys, [...shoppers.values()], caches, written, now)
+    const results = await replies(write)
+    for (const [key, at] of written) {
+      caches.weights.set(key, Number(results[at]), now)
+    }
+    await storePersonal(redis, keys, plans, results, caches, now)
+  }
+}
+
+/** Round trip 1: the history, purchases and interests of every shopper with item events. */
+async function loadShoppers(
+  redis: ScriptClient,
+  keys: Keys,
+  events: readonly StoredEvent[],
+): Promise<Map<string, Shopper>> {
+  const shoppers = new Map<string, Shopper>()
+  for (const event of events) {
+    if (interactionsOf(event).length === 0) {
+      continue
+    }
+    const profile = profileOf(event)
+    const shopper = shoppers.get(profile)
+    if (shopper) {
+      shopper.events.push(event)
+    } else {
+      shoppers.set(profile, {
+        site: event.siteId,
+        profile,
+        events: [event],
+        history: [],
+        bought: new Set(),
+        interests: {},
+      })
+    }
+  }
+  if (shoppers.size === 0) {
+    return shoppers
+  }
+  const read = redis.pipeline() as unknown as ScriptClient
+  for (const { profile } of shoppers.values()) {
+    read.nudgeReadHistory(
+      keys.profileRecent(profile),
+      keys.profileBought(profile),
+      keys.profileInterests(profile),
+      REC_LIMITS.recentRead,
+      REC_LIMITS.boughtRead,
+    )
+  }
+  const results = await replies(read as unknown as ChainableCommander)
+  let i = 0
+  for (const shopper of shoppers.values()) {
+    const [recent, bought, interests] = results[i++] as [string[], string[], string[]]
+    for (const json of recent) {
+      const parsed = recentEvent.safeParse(safeJson(json))
+      const interaction = parsed.success ? fromRecent(parsed.data) : undefined
+      if (interaction) {
+        shopper.history.push(interaction)
+      }
+    }
+    for (const [item, ts] of flatPairs(bought)) {
+      shopper.history.push({ item, kind: 'order', ts })
+      shopper.bought.add(item)
+    }
+    const latest = Math.max(...shopper.events.map((e) => e.ts), ...shopper.history.map((h) => h.ts))
+    shopper.interests = decayedFields(flatRecord(interests), latest, PROFILE_HALF_LIFE_MS)
+  }
+  return shoppers
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Pairs and popularity of every shopper's events, each event pairing with the shopper's stored
+ * history and the job's earlier events. Extends each shopper's history, purchases and interests
+ * with the job's events, for the personal lists.
+ */
+function strengthen(shoppers: Map<string, Shopper>): Map<string, SiteWork> {
+  const sites = new Map<string, SiteWork>()
+  for (const shopper of shoppers.values()) {
+    let site = sites.get(shopper.site)
+    if (!site) {
+      site = { events: [], weight: new Map(), pairs: new Map() }
+      sites.set(shopper.site, site)
+    }
+    for (const event of shopper.events) {
+      site.events.push(event)
+      const fresh = interactionsOf(event)
+      for (const { a, b, weight } of pairsFor(shopper.history, fresh)) {
+        addPair(site.pairs, a, b, weight)
+        addPair(site.pairs, b, a, weight)
+      }
+      for (const interaction of fresh) {
+        const w = INTERACTION_WEIGHT[interaction.kind]
+        site.weight.set(interaction.item, (site.weight.get(interaction.item) ?? 0) + w)
+        if (interaction.kind === 'order') {
+          shopper.bought.add(interaction.item)
+        }
+      }
+      shopper.history.push(...fresh)
+      const category = 'category' in event.props ? event.props.category : undefined
+      if (typeof category === 'string') {
+        shopper.interests[category] =
+          (shopper.interests[category] ?? 0) + INTERACTION_WEIGHT[fresh[0]?.kind ?? 'view']
+      }
+    }
+  }
+  return sites
+}
+
+function addPair(pairs: Map<string, Map<string, number>>, a: string, b: string, weight: number) {
+  let row = pairs.get(a)
+  if (!row) {
+    row = new Map()
+    pairs.set(a, row)
+  }
+  row.set(b, (row.get(b) ?? 0) + weight)
+}
+
+/**
+ * Round trip 2 (only for items the process has no fresh weight of): the weight n of every item
+ * in a pair, after this job's increments. An item with no stored weight (new, or expired while
+ * still in a shopper's history) counts as one view, so a pair never divides by zero.
+ */
+async function readWeights(
+  redis: Redis,
+  keys: Keys,
+  sites: Map<string, SiteWork>,
+  caches: RecCaches,
+  now: number,
+): Promise<Map<string, number>> {
+  const weights = new Map<string, number>()
+  const read = redis.pipeline()
+  const missing: [string, number][] = []
+  for (const [siteId, site] of sites) {
+    for (const item of site.pairs.keys()) {
+      const key = weightKey(siteId, item)
+      const cached = caches.weights.get(key, now)
+      const added = site.weight.get(item) ?? 0
+      if (cached === undefined) {
+        read.hget(keys.recItem(siteId, item), ITEM_WEIGHT_FIELD)
+        missing.push([key, added])
+      } else {
+        weights.set(key, Math.max(cached + added, INTERACTION_WEIGHT.view))
+      }
+    }
+  }
+  const results = missing.length === 0 ? [] : await replies(read)
+  missing.forEach(([key, added], i) => {
+    weights.set(key, Math.max(Number(results[i] ?? 0) + added, INTERACTION_WEIGHT.view))
+  })
+  return weights
+}
+
+/**
+ * Queues round trip 3's writes: one rec-item-2 call per touched item, one trending-3 per set.
+ * Returns where each rec-item-2 reply (the item's new weight) will be, by weight cache key.
+ */
+function queueWrites(
+  write: ScriptClient,
+  keys: Keys,
+  sites: Map<string, SiteWork>,
+  weights: Map<string, number>,
+): Map<string, number> {
+  const written = new Map<string, number>()
+  for (const [siteId, site] of sites) {
+    const items = new Set([...site.weight.keys(), ...site.pairs.keys()])
+    for (const item of items) {
+      const args: (string | number)[] = []
+      for (const [neighbour, weight] of site.pairs.get(item) ?? []) {
+        args.push(neighbour, weight / Math.sqrt(weights.get(weightKey(siteId, neighbour)) ?? 1))
+      }
+      written.set(weightKey(siteId, item), (write as unknown as { length: number }).length)
+      write.nudgeRecItem(
+        keys.recNeighbours(siteId, item),
+        keys.recItem(siteId, item),
+        REC_LIMITS.itemTtlMs,
+        site.weight.get(item) ?? 0,
+        REC_LIMITS.neighbours,
+        REC_LIMITS.neighboursSlack,
+        ...args,
+      )
+    }
+    queueTrending(write, keys, siteId, site.events)
+  }
+  return written
+}
+
+/** Queues one trending-3 call per set this batch touches (site-wide and each category). */
+function queueTrending(
+  write: ScriptClient,
+  keys: Keys,
+  siteId: string,
+  events: readonly StoredEvent[],
+): void {
+  for (const [category, increments] of trendingUpdates(events)) {
+    const args: (string | number)[] = []
+    for (const { item, weight, t } of increments) {
+      args.push(item, weight, t)
+    }
+    write.nudgeTrending(
+      keys.recTrending(siteId, category),
+      keys.recTrendingEpochs(siteId),
+      keys.recCategories(siteId),
+      trendingEpochField(category),
+      category ?? '',
+      TRENDING.halfLifeMs,
+      TRENDING.rebaseAfterMs,
+      TRENDING.cap,
+      TRENDING.slack,
+      TRENDING.maxCategories,
+      REC_LIMITS.itemTtlMs,
+      ...args,
+    )
+  }
+}
