@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util'
 import { Queue } from 'bullmq'
 import { startApi } from '../api/main'
 import { createDb } from '../drizzle/client'
-import { ensureDemoSite } from '../drizzle/queries/sites'
+import { ensureDemoSite, findEventWeights } from '../drizzle/queries/sites'
 import { type Config, ConfigError, loadConfig } from '../runtime/config'
 import { serveHealth } from '../runtime/health-server'
 import { createLogger } from '../runtime/logger'
@@ -157,6 +157,8 @@ async function main(argv: string[]): Promise<number> {
     }
     const config = loadConfig(process.env)
     let redis: Redis | undefined
+    // Replay applies each site's own weight overrides, as the live workers do.
+    const database = await openDatabase(config)
     try {
       return await runReplayCommand(rest, {
         connect: async () => {
@@ -168,13 +170,20 @@ async function main(argv: string[]): Promise<number> {
           return redis
         },
         config,
-        processorFor: (client, keys) => createEventsPipeline({ config, redis: client, keys }),
+        processorFor: (client, keys) =>
+          createEventsPipeline({
+            config,
+            redis: client,
+            keys,
+            eventWeights: (siteId) => findEventWeights(database.db, siteId),
+          }),
         out,
         progress: process.stderr,
         signal: abort.signal,
       })
     } finally {
       redis?.disconnect()
+      await database.close()
     }
   }
   if (command === 'jobs') {

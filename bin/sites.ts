@@ -12,7 +12,9 @@ import {
   removeOrigin,
   rotateKeys,
   type Site,
+  setEventWeights,
 } from '../drizzle/queries/sites'
+import { EVENT_TYPES } from '../streams/events'
 
 export type SitesDeps = { db: Db; out: (line: string) => void }
 
@@ -24,6 +26,8 @@ Commands:
   add-origin <siteId|writeKey> <origin>      allow pages from one more origin
   remove-origin <siteId|writeKey> <origin>   stop allowing an origin
   rotate-keys <siteId|writeKey>              replace the write key and the secret
+  set-weights <siteId|writeKey> <weights>    override engagement weights, e.g.
+                                             OrderCompleted=30,AddedToCart=6 ('defaults' resets)
   help                                       show this help
 
 Options:
@@ -52,6 +56,7 @@ const COMMANDS = new Map<string, CommandSpec>([
   ['add-origin', { options: {}, positionals: ['<siteId|writeKey>', '<origin>'] }],
   ['remove-origin', { options: {}, positionals: ['<siteId|writeKey>', '<origin>'] }],
   ['rotate-keys', { options: {}, positionals: ['<siteId|writeKey>'] }],
+  ['set-weights', { options: {}, positionals: ['<siteId|writeKey>', '<weights>'] }],
 ])
 
 const GLOBAL_FLAGS = new Set(['--json', '--help', '-h'])
@@ -235,6 +240,23 @@ async function run(
       out(`  origins: ${formatOrigins(result.site)}`)
       return
     }
+    case 'set-weights': {
+      const weights = parseWeights(originText)
+      const site = await setEventWeights(db, ref, weights)
+      if (!site) {
+        throw siteNotFound(ref)
+      }
+      if (json) {
+        out(JSON.stringify({ site, eventWeights: weights }))
+        return
+      }
+      const listed = Object.entries(weights).map(([type, w]) => `${type}=${w}`)
+      out(
+        `Site ${site.id} now weighs ${listed.length === 0 ? 'every event type by the defaults' : listed.join(', ')}`,
+      )
+      out('Workers apply it within a minute, to events processed from then on.')
+      return
+    }
     case 'rotate-keys': {
       const made = await rotateKeys(db, ref)
       if (!made) {
@@ -263,6 +285,32 @@ function describeParseError(command: string, spec: CommandSpec, err: unknown): s
   }
   const accepted = [...Object.keys(spec.options), 'json', 'help'].map((name) => `--${name}`)
   return `unknown option ${unknown[1]} for ${command}; it accepts ${accepted.join(', ')}`
+}
+
+const WEIGHT_LIMIT = 1000
+
+/** `OrderCompleted=30,AddedToCart=6` → overrides; `defaults` → none. */
+function parseWeights(text: string): Record<string, number> {
+  if (text === 'defaults') {
+    return {}
+  }
+  const weights: Record<string, number> = {}
+  for (const part of text.split(',')) {
+    const [type = '', value = ''] = part.split('=').map((x) => x.trim())
+    if (!(EVENT_TYPES as readonly string[]).includes(type)) {
+      throw new UsageError(
+        `unknown event type "${type}"; expected one of ${EVENT_TYPES.join(', ')}`,
+      )
+    }
+    const weight = Number(value)
+    if (value === '' || !Number.isFinite(weight) || Math.abs(weight) > WEIGHT_LIMIT) {
+      throw new UsageError(
+        `weight of ${type} must be a number from -${WEIGHT_LIMIT} to ${WEIGHT_LIMIT}; got "${value}"`,
+      )
+    }
+    weights[type] = weight
+  }
+  return weights
 }
 
 function origin(text: string): OriginPattern {

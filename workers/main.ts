@@ -6,6 +6,7 @@
 import { hostname } from 'node:os'
 import { Queue, Worker } from 'bullmq'
 import type { Db } from '../drizzle/client'
+import { findEventWeights } from '../drizzle/queries/sites'
 import type { Config } from '../runtime/config'
 import type { Logger } from '../runtime/logger'
 import { createBlockingRedis, type Redis } from '../runtime/redis'
@@ -18,6 +19,7 @@ import { PROFILE_LIMITS, type ProfileStore } from './processors/profile'
 import { createRecommendationsStep } from './processors/recommendations'
 import { createPump } from './pump'
 import { snapshotProfiles } from './repeatables/snapshot-profiles'
+import { createSiteWeights, type LoadOverrides } from './site-weights'
 
 export type WorkersDeps = {
   config: Config
@@ -39,12 +41,19 @@ export function bullPrefix(config: Config): string {
  * use the install's keys, `nudge replay` those of its target prefix.
  * @example const processEvents = createEventsPipeline({ config, redis, keys: createKeys('rebuild:') })
  */
-export function createEventsPipeline(deps: { config: Config; redis: Redis; keys: Keys }) {
+export function createEventsPipeline(deps: {
+  config: Config
+  redis: Redis
+  keys: Keys
+  /** A site's weight overrides (from the database); defaults for every site when absent. */
+  eventWeights?: LoadOverrides
+}) {
   const { config, redis, keys } = deps
   const profiles: ProfileStore = {
     redis,
     keys,
     weights: DEFAULT_WEIGHTS,
+    weightsFor: deps.eventWeights && createSiteWeights(deps.eventWeights),
     retentionMs: config.NUDGE_RETENTION,
     ...PROFILE_LIMITS,
   }
@@ -61,7 +70,12 @@ export async function startWorkers(deps: WorkersDeps): Promise<{ close(): Promis
   const queueConnection = createBlockingRedis(deps.redisUrl, 'nudge-queue')
   const queue = new Queue<EventsJob>(QUEUES.events, { connection: queueConnection, prefix })
 
-  const processEvents = createEventsPipeline({ config, redis, keys })
+  const processEvents = createEventsPipeline({
+    config,
+    redis,
+    keys,
+    eventWeights: (siteId) => findEventWeights(deps.db, siteId),
+  })
   const workerConnection = createBlockingRedis(deps.redisUrl, 'nudge-worker')
   const worker = new Worker<EventsJob>(QUEUES.events, (job) => processEvents(job.data), {
     connection: workerConnection,

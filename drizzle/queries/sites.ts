@@ -213,3 +213,33 @@ export async function ensureDemoSite(
     return { created: true, ...made }
   })
 }
+
+/**
+ * The site's engagement-weight overrides by event type (empty when it has none).
+ * @example await findEventWeights(db, 'sit_…') // { OrderCompleted: 30 }
+ */
+export async function findEventWeights(db: Db, siteId: string): Promise<Record<string, number>> {
+  const [row] = await db
+    .select({ eventWeights: sites.eventWeights })
+    .from(sites)
+    .where(eq(sites.id, siteId))
+  return row?.eventWeights ?? {}
+}
+
+/**
+ * Replaces the site's weight overrides (an empty object returns it to the defaults). The caller
+ * validates event types and values. Undefined when no site has that id or write key.
+ * @example await setEventWeights(db, 'wk_…', { OrderCompleted: 30 })
+ */
+export async function setEventWeights(
+  db: Db,
+  ref: string,
+  weights: Record<string, number>,
+): Promise<Site | undefined> {
+  const [updated] = await db
+    .update(sites)
+    .set({ eventWeights: Object.keys(weights).length === 0 ? null : weights })
+    .where(byRef(ref))
+    .returning(siteColumns)
+  return updated
+}

@@ -1,6 +1,6 @@
 /** @module The `sites` table: one storefront, its public write key and the hash of its secret. */
 import { sql } from 'drizzle-orm'
-import { pgTable, text, timestamp } from 'drizzle-orm/pg-core'
+import { jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
 
 /**
  * No explicit pg schema: the table lives wherever `search_path` points, so one database can hold
@@ -8,7 +8,8 @@ import { pgTable, text, timestamp } from 'drizzle-orm/pg-core'
  *
  * `secretHash` is the hex SHA-256 of the site secret; the secret itself is never stored, so it
  * can be shown only once, when it is made. `allowedOrigins` holds patterns normalised by
- * `parseOriginPattern` (see drizzle/origins.ts).
+ * `parseOriginPattern` (see drizzle/origins.ts). `eventWeights` is null unless the site overrides
+ * some of the default engagement weights.
  */
 export const sites = pgTable('sites', {
   id: text('id').primaryKey(),
@@ -17,4 +18,6 @@ export const sites = pgTable('sites', {
   secretHash: text('secret_hash').notNull().unique(),
   allowedOrigins: text('allowed_origins').array().notNull().default(sql`'{}'`),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  /** Engagement weight per event type overriding the defaults (workers/domain/profile-delta.ts). */
+  eventWeights: jsonb('event_weights').$type<Record<string, number>>(),
 })

@@ -13,7 +13,10 @@ import { withScripts } from '../scripts/load'
 export type ProfileStore = {
   redis: Redis
   keys: Keys
+  /** Default weights and the half-life shared by every site. */
   weights: Weights
+  /** Per-site weights (defaults + overrides); `weights` for every site when absent. */
+  weightsFor?: (siteId: string) => Promise<Weights>
   /** Markers older than this are dropped: the log no longer holds their events. */
   retentionMs: number
   /** Recent events kept per shopper (what rule conditions can look back on). */
@@ -74,9 +77,13 @@ export async function applyProfiles(
   if (events.length === 0) {
     return 0
   }
+  const bySite = new Map<string, Weights>()
+  for (const siteId of new Set(events.map((e) => e.siteId))) {
+    bySite.set(siteId, store.weightsFor ? await store.weightsFor(siteId) : store.weights)
+  }
   const pipeline = withScripts(store.redis.pipeline() as unknown as Redis)
   for (const event of events) {
-    const delta = profileDelta(event, store.weights)
+    const delta = profileDelta(event, bySite.get(event.siteId) ?? store.weights)
     pipeline.nudgeApplyEvent(
       ...profileKeys(store.keys, profileOf(event)),
       event.id,
