@@ -49,7 +49,7 @@ describe('per-site engagement weights', () => {
       verified: false,
       props: { productId: 'p' },
     })
-    await process({
+    await processEvents({
       partition: 0,
       entryId: '1-0',
       events: [viewed(site.id, 'e1'), viewed('sit_other', 'e2')],
