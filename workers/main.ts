@@ -19,6 +19,7 @@ import { PROFILE_LIMITS, type ProfileStore } from './processors/profile'
 import { createRecommendationsStep } from './processors/recommendations'
 import { createPump } from './pump'
 import { snapshotProfiles } from './repeatables/snapshot-profiles'
+import { decayTrending } from './repeatables/trending-decay'
 import { createSiteWeights, type LoadOverrides } from './site-weights'
 
 export type WorkersDeps = {
@@ -118,6 +119,10 @@ export async function startWorkers(deps: WorkersDeps): Promise<{ close(): Promis
     retentionMs: config.NUDGE_RETENTION,
     logger,
     extra: {
+      'trending-decay': {
+        every: 10 * 60_000,
+        run: () => decayTrending({ redis, keys, now: Date.now() }),
+      },
       'snapshot-profiles': {
         every: 60_000,
         run: () => snapshotProfiles({ redis, keys, db: deps.db }),

@@ -14,6 +14,7 @@ const SCRIPTS = {
   nudgeTrending: { numberOfKeys: 3, lua: read('trending-3.lua') },
   nudgeSetRecs: { numberOfKeys: 1, lua: read('set-recs-1.lua') },
   nudgeReadHistory: { numberOfKeys: 3, lua: read('read-history-3.lua') },
+  nudgeTrendingRebase: { numberOfKeys: 2, lua: read('trending-rebase-2.lua') },
 } as const
 
 /** A client (or pipeline) with the workers' scripts as commands. */
@@ -22,6 +23,7 @@ export type ScriptClient = Redis & {
   nudgeMergeProfile(...keysAndArgs: (string | number)[]): Promise<number>
   nudgeRecItem(...keysAndArgs: (string | number)[]): Promise<number>
   nudgeTrending(...keysAndArgs: (string | number)[]): Promise<number>
+  nudgeTrendingRebase(...keysAndArgs: (string | number)[]): Promise<number>
   nudgeSetRecs(...keysAndArgs: (string | number)[]): Promise<number>
   nudgeReadHistory(...keysAndArgs: (string | number)[]): Promise<[string[], string[], string[]]>
 }
