@@ -26,13 +26,16 @@ export function eventsJobId(partition: number, entryId: string): string {
 
 /**
  * Default options of every events job: retries with backoff, and retention bounded by age and
- * count (BullMQ keeps finished jobs forever by default and would fill Redis). Completed jobs
- * stay one hour so the jobId dedup above covers a pump's restart; failed ones a week, for the
- * operator to list and retry (`nudge jobs failed`, `nudge jobs retry`).
+ * count (BullMQ keeps finished jobs forever by default and would fill Redis). A job holds its
+ * events (~10 KB for 20), so 20,000 completed jobs cost ~200 MB of Redis; they are kept up to
+ * 15 minutes so the jobId dedup above covers a pump's take-over (NUDGE_CLAIM_IDLE) at moderate
+ * rates. Past that a re-added job is processed again, which profiles absorb (exactly-once) and
+ * recommendations count twice (at-least-once). Failed jobs stay a week, for the operator to
+ * list and retry (`nudge jobs failed`, `nudge jobs retry`).
  */
 export const EVENTS_JOB_OPTIONS = {
   attempts: 5,
   backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: { age: 3600, count: 100_000 },
+  removeOnComplete: { age: 900, count: 20_000 },
   removeOnFail: { age: 7 * 24 * 3600, count: 100_000 },
 } as const
