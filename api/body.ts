@@ -4,6 +4,7 @@
  * form data) with the same cap on the inflated size, and the text is parsed as JSON whatever
  * the Content-Type says. Every failure is an ApiError naming the limit or the problem.
  */
+import type { IncomingMessage } from 'node:http'
 import { promisify } from 'node:util'
 import { gunzip } from 'node:zlib'
 import type { Context } from 'hono'
@@ -24,27 +25,43 @@ async function readRaw(c: Context<HonoEnv>, maxBytes: number): Promise<Uint8Arra
       `Body is ${declared} bytes; the limit is ${kb(maxBytes)} (${maxBytes} bytes). Send fewer events per request.`,
     )
   }
-  const stream = c.req.raw.body
-  if (!stream) {
-    return new Uint8Array(0)
-  }
+  const tooLarge = () =>
+    new ApiError(
+      'PAYLOAD_TOO_LARGE',
+      `Body exceeds the limit of ${kb(maxBytes)} (${maxBytes} bytes). Send fewer events per request.`,
+    )
   const chunks: Uint8Array[] = []
   let total = 0
-  const reader = stream.getReader()
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) {
-      break
+  // On @hono/node-server, read the Node request itself: touching `c.req.raw.body` would build a
+  // web Request, stream and AbortSignal per request, a fifth of the api's CPU in the ingest bench.
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+  if (incoming) {
+    for await (const chunk of incoming as AsyncIterable<Buffer>) {
+      total += chunk.byteLength
+      if (total > maxBytes) {
+        incoming.destroy()
+        throw tooLarge()
+      }
+      chunks.push(chunk)
     }
-    total += value.byteLength
-    if (total > maxBytes) {
-      await reader.cancel()
-      throw new ApiError(
-        'PAYLOAD_TOO_LARGE',
-        `Body exceeds the limit of ${kb(maxBytes)} (${maxBytes} bytes). Send fewer events per request.`,
-      )
+  } else {
+    const stream = c.req.raw.body
+    if (!stream) {
+      return new Uint8Array(0)
     }
-    chunks.push(value)
+    const reader = stream.getReader()
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) {
+        break
+      }
+      total += value.byteLength
+      if (total > maxBytes) {
+        await reader.cancel()
+        throw tooLarge()
+      }
+      chunks.push(value)
+    }
   }
   return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks)
 }
