@@ -5,21 +5,7 @@ import { createLogger } from '../../runtime/logger'
 import { startWorkers } from '../../workers/main'
 import { basic, productViewed, type TestApi, testApi } from '../harness'
 import { TEST_REDIS_URL } from '../redis'
-
-async function until<T>(
-  read: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await read()
-    if (ok(value) || Date.now() > deadline) {
-      return value
-    }
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
+import { until } from '../until'
 
 async function send(t: TestApi, events: unknown[]): Promise<void> {
   const res = await t.app.request('/v1/events', {

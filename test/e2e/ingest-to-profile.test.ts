@@ -5,21 +5,7 @@ import { createKeys } from '../../streams/keys'
 import { startWorkers } from '../../workers/main'
 import { basic, productViewed, testApi } from '../harness'
 import { TEST_REDIS_URL } from '../redis'
-
-async function until<T>(
-  read: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await read()
-    if (ok(value) || Date.now() > deadline) {
-      return value
-    }
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
+import { until } from '../until'
 
 describe('ingest → pump → workers → profile', () => {
   it('updates the profile of the shopper who sent the events, once each', async () => {
