@@ -181,6 +181,19 @@ export async function ingest(
     }
   }
 
+  if (services.logger.isLevelEnabled('debug')) {
+    services.logger.debug(
+      {
+        requestId: c.get('requestId'),
+        siteId: who.site.id,
+        accepted,
+        duplicates,
+        eventIds: prepared.map((p) => p.id),
+        rejected: rejected.map((r) => ({ index: r.index, id: r.id, issues: r.issues })),
+      },
+      'ingested',
+    )
+  }
   metrics.ingestEvents.inc({ outcome: 'accepted' }, accepted)
   metrics.ingestEvents.inc({ outcome: 'duplicate' }, duplicates)
   metrics.ingestEvents.inc({ outcome: 'rejected' }, rejected.length)
