@@ -48,6 +48,13 @@ export function createKeys(prefix: string) {
     profileMerged: (profileKey: string) => `${prefix}profile:{${profileKey}}:merged`,
     /** Sorted set: personal recommendations, item → score, capped (streams/recommendations.ts). */
     profileRecs: (profileKey: string) => `${prefix}profile:{${profileKey}}:recs`,
+    /** Stream: offers decided for the shopper, capped and expiring (streams/offers.ts INBOX). */
+    inbox: (profileKey: string) => `${prefix}profile:{${profileKey}}:inbox`,
+    /**
+     * Pub/sub channel carrying each new inbox offer to the gateways. Same hash tag as the
+     * profile, so the decision script can publish it (SPUBLISH on Redis Cluster).
+     */
+    live: (profileKey: string) => `${prefix}live:{${profileKey}}`,
 
     // Recommendations of one site. Item-level sets live in the item's own slot.
     /** Sorted set: neighbours of an item → co-occurrence weight, top-N. */
