@@ -20,4 +20,12 @@ export const sites = pgTable('sites', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   /** Engagement weight per event type overriding the defaults (workers/domain/profile-delta.ts). */
   eventWeights: jsonb('event_weights').$type<Record<string, number>>(),
+  /**
+   * The secret sealed with the install's key (AES-256-GCM), so the api can check a shopper's
+   * `userHash = HMAC(secret, userId)`. Null for sites made before sealing existed: rotating
+   * the secret fills it.
+   */
+  secretSealed: text('secret_sealed'),
+  /** IANA time zone of the store: rule conditions on time of day and "today" use it. */
+  timezone: text('timezone').notNull().default('UTC'),
 })
