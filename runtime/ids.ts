@@ -11,6 +11,9 @@ const PREFIXES = {
   offer: 'ofr',
   request: 'req',
   event: 'evt',
+  staff: 'stf',
+  session: 'ses',
+  token: 'ntk',
 } as const
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'

@@ -50,11 +50,30 @@ export function createKeys(prefix: string) {
     profileRecs: (profileKey: string) => `${prefix}profile:{${profileKey}}:recs`,
     /** Stream: offers decided for the shopper, capped and expiring (streams/offers.ts INBOX). */
     inbox: (profileKey: string) => `${prefix}profile:{${profileKey}}:inbox`,
+    /** Sorted set: offer ids the shopper acknowledged → ack time; never replayed (streams/inbox.ts). */
+    inboxAcks: (profileKey: string) => `${prefix}profile:{${profileKey}}:inbox:acks`,
     /**
      * Pub/sub channel carrying each new inbox offer to the gateways. Same hash tag as the
      * profile, so the decision script can publish it (SPUBLISH on Redis Cluster).
      */
     live: (profileKey: string) => `${prefix}live:{${profileKey}}`,
+    /** Sorted set: decision keys already decided → time (offers are exactly-once). */
+    profileDecided: (profileKey: string) => `${prefix}profile:{${profileKey}}:decided`,
+    /** Sorted set: "offerId|ruleId|version|kind|decisionKey" → decided at, capped. */
+    profileOffers: (profileKey: string) => `${prefix}profile:{${profileKey}}:offers`,
+    /** Sorted set: one rule's offers to the shopper within the rule's cap period. */
+    profileCaps: (profileKey: string, ruleId: string) =>
+      `${prefix}profile:{${profileKey}}:caps:${ruleId}`,
+    /** String: the id audience and holdout buckets hash (kept across login). */
+    profileAnchor: (profileKey: string) => `${prefix}profile:{${profileKey}}:anchor`,
+    /** List: the latest decision traces (JSON), newest first, capped. */
+    profileDecisions: (profileKey: string) => `${prefix}profile:{${profileKey}}:decisions`,
+    /** Hash: delayed-trigger job id → its "unless" event type, for cancelling. */
+    profileDelayed: (profileKey: string) => `${prefix}profile:{${profileKey}}:delayed`,
+    /** Hash: a rule's total budget taken (workers/scripts/budget-1.lua). */
+    ruleBudget: (ruleId: string) => `${prefix}budget:{${ruleId}}`,
+    /** Pub/sub channel: a site's rules changed; workers reload (message = site id). */
+    rulesChanged: () => `${prefix}rules:changed`,
 
     // Recommendations of one site. Item-level sets live in the item's own slot.
     /** Sorted set: neighbours of an item → co-occurrence weight, top-N. */
@@ -85,4 +104,6 @@ export const QUEUES = {
   events: 'events',
   /** Periodic work: trending decay, snapshots, trimming. */
   maintenance: 'maintenance',
+  /** Delayed triggers of offer rules, due when their delay ends. */
+  delayedOffers: 'delayed-offers',
 } as const

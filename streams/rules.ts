@@ -174,34 +174,59 @@ const timeCondition = z
     message: 'a time condition needs hours, days or both',
   })
 
-const leaf = z.discriminatedUnion('kind', [
-  eventCondition,
-  profileCondition,
-  countCondition,
-  pageCondition,
-  timeCondition,
-])
-export type LeafCondition = z.infer<typeof leaf>
+export type LeafCondition =
+  | z.infer<typeof eventCondition>
+  | z.infer<typeof profileCondition>
+  | z.infer<typeof countCondition>
+  | z.infer<typeof pageCondition>
+  | z.infer<typeof timeCondition>
 
+/**
+ * A condition: a leaf, or a group. Groups are `{kind: 'all'|'any', conditions: [...]}` and
+ * `{kind: 'not', condition}`, so every node is told apart by `kind` and a mistake deep in a
+ * tree gets an error at its own path (a plain union could only say "invalid input").
+ */
 export type Condition =
   | LeafCondition
-  | { all: Condition[] }
-  | { any: Condition[] }
-  | { not: Condition }
+  | { kind: 'all' | 'any'; conditions: Condition[] }
+  | { kind: 'not'; condition: Condition }
 
-export const condition: z.ZodType<Condition> = z.lazy(() =>
-  z.union([
-    leaf,
-    z.object({ all: z.array(condition).max(RULE_LIMITS.groupItems) }).strict(),
-    z.object({ any: z.array(condition).max(RULE_LIMITS.groupItems) }).strict(),
-    z.object({ not: condition }).strict(),
-  ]),
+const group = (kind: 'all' | 'any') =>
+  z.object({
+    kind: z.literal(kind),
+    get conditions() {
+      return z.array(condition).max(RULE_LIMITS.groupItems, {
+        message: `a group can hold at most ${RULE_LIMITS.groupItems} conditions`,
+      })
+    },
+  })
+
+export const condition: z.ZodType<Condition> = z.discriminatedUnion(
+  'kind',
+  [
+    eventCondition,
+    profileCondition,
+    countCondition,
+    pageCondition,
+    timeCondition,
+    group('all'),
+    group('any'),
+    z.object({
+      kind: z.literal('not'),
+      get condition() {
+        return condition
+      },
+    }),
+  ],
+  {
+    error:
+      'expected a condition whose kind is one of: event, profile, count, page, time, all, any, not',
+  },
 )
 
 function shape(c: Condition, depth: number): { leaves: number; depth: number } {
-  if ('all' in c || 'any' in c) {
-    const items = 'all' in c ? c.all : c.any
-    return items.reduce(
+  if (c.kind === 'all' || c.kind === 'any') {
+    return c.conditions.reduce(
       (acc, item) => {
         const s = shape(item, depth + 1)
         return { leaves: acc.leaves + s.leaves, depth: Math.max(acc.depth, s.depth) }
@@ -209,8 +234,8 @@ function shape(c: Condition, depth: number): { leaves: number; depth: number } {
       { leaves: 0, depth },
     )
   }
-  if ('not' in c) {
-    return shape(c.not, depth + 1)
+  if (c.kind === 'not') {
+    return shape(c.condition, depth + 1)
   }
   return { leaves: 1, depth }
 }
@@ -275,7 +300,7 @@ export const ruleInput = z
       /** An event that cancels the delayed trigger when it arrives during the delay. */
       unless: eventType.optional(),
     }),
-    conditions: condition.default({ all: [] }),
+    conditions: condition.default({ kind: 'all', conditions: [] }),
     offer: offerContent,
     caps: z
       .object({

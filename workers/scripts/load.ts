@@ -15,6 +15,8 @@ const SCRIPTS = {
   nudgeSetRecs: { numberOfKeys: 1, lua: read('set-recs-1.lua') },
   nudgeReadHistory: { numberOfKeys: 3, lua: read('read-history-3.lua') },
   nudgeTrendingRebase: { numberOfKeys: 2, lua: read('trending-rebase-2.lua') },
+  nudgeDecide: { numberOfKeys: 5, lua: read('decide-5.lua') },
+  nudgeBudget: { numberOfKeys: 1, lua: read('budget-1.lua') },
 } as const
 
 /** A client (or pipeline) with the workers' scripts as commands. */
@@ -26,6 +28,8 @@ export type ScriptClient = Redis & {
   nudgeTrendingRebase(...keysAndArgs: (string | number)[]): Promise<number>
   nudgeSetRecs(...keysAndArgs: (string | number)[]): Promise<number>
   nudgeReadHistory(...keysAndArgs: (string | number)[]): Promise<[string[], string[], string[]]>
+  nudgeDecide(...keysAndArgs: (string | number)[]): Promise<[string, string]>
+  nudgeBudget(...keysAndArgs: (string | number)[]): Promise<number>
 }
 
 /**

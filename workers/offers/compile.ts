@@ -1,0 +1,54 @@
+/**
+ * @module A loaded rule version compiled for the decision step: its predicate, its schedule as
+ * epoch ms, and the stable audience and holdout assignment.
+ */
+import { createHash } from 'node:crypto'
+import type { EventType } from '../../streams/events'
+import type { LoadedRule } from '../../streams/rules'
+import { compileConditions, type Facts } from './conditions'
+
+export type CompiledRule = {
+  rule: LoadedRule
+  id: string
+  version: number
+  priority: number
+  trigger: EventType
+  predicate: (facts: Facts) => boolean
+  explain: ReturnType<typeof compileConditions>['explain']
+  startsAt: number
+  endsAt: number
+}
+
+/**
+ * @example const compiled = compileRule(loaded); compiled.predicate(facts)
+ */
+export function compileRule(rule: LoadedRule): CompiledRule {
+  const { predicate, explain } = compileConditions(rule.conditions)
+  return {
+    rule,
+    id: rule.id,
+    version: rule.version,
+    priority: rule.priority,
+    trigger: rule.trigger.event,
+    predicate,
+    explain,
+    startsAt: rule.schedule.start ? Date.parse(rule.schedule.start) : -Infinity,
+    endsAt: rule.schedule.end ? Date.parse(rule.schedule.end) : Infinity,
+  }
+}
+
+/**
+ * A stable bucket in [0, 100) for a shopper and a rule: the same anchor (the shopper's first
+ * anonymous id, kept across login, see decide.ts) always lands in the same bucket, and
+ * different rules and purposes get independent buckets.
+ * @example bucket('anon-1', 'rul_1', 'holdout') < 10 // in a 10% holdout
+ */
+export function bucket(anchor: string, ruleId: string, purpose: 'audience' | 'holdout'): number {
+  const digest = createHash('sha256').update(`${purpose}\0${ruleId}\0${anchor}`).digest()
+  return (digest.readUInt32BE(0) / 2 ** 32) * 100
+}
+
+/** Sorts rules so the highest priority comes first; ties by id, so the order is stable. */
+export function byPriority(a: CompiledRule, b: CompiledRule): number {
+  return b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+}

@@ -1,0 +1,261 @@
+/** The condition table: each kind of fact and operator, passing and failing, with its words. */
+import { describe, expect, it } from 'vitest'
+import type { StoredEvent } from '../../streams/events'
+import type { RecentEvent } from '../../streams/profile'
+import { type Condition, condition } from '../../streams/rules'
+import { compileConditions, type Facts, localTime } from './conditions'
+
+const T = Date.UTC(2026, 10, 27, 14, 30) // a Friday, 14:30 UTC
+const MIN = 60_000
+
+function facts(over: Partial<Facts> = {}): Facts {
+  const event = {
+    id: 'e1',
+    type: 'ProductViewed',
+    v: 1,
+    ts: T,
+    receivedAt: T,
+    siteId: 'sit_1',
+    verified: false,
+    anonymousId: 'a',
+    context: { url: 'https://shop.example/products/boots-1?ref=x' },
+    props: { productId: 'boots-1', category: 'Shoes', price: 250, name: 'Boots' },
+  } as StoredEvent
+  const recent: RecentEvent[] = [
+    { id: 'r1', type: 'ClickedProduct', ts: T - 20 * MIN, category: 'Shoes', item: 's1' },
+    { id: 'r2', type: 'ClickedProduct', ts: T - 8 * MIN, category: 'Shoes', item: 's2' },
+    { id: 'r3', type: 'ClickedProduct', ts: T - 5 * MIN, category: 'shoes', item: 's3' },
+    { id: 'r4', type: 'ClickedProduct', ts: T - 2 * MIN, category: 'Hats', item: 'h1' },
+    { id: 'r5', type: 'ProductViewed', ts: T - 3 * 60 * MIN, price: 300, item: 'tv' },
+    { id: 'e1', type: 'ProductViewed', ts: T, price: 250, item: 'boots-1' },
+  ]
+  return {
+    event,
+    profile: {
+      engagement: 62.5,
+      purchases: 2,
+      counts: { n: 40, 'n:ProductViewed': 30 },
+      first: T - 3 * 86_400_000,
+      last: T - 2 * MIN,
+      interests: { shoes: 12, hats: 1 },
+    },
+    recent,
+    timezone: 'UTC',
+    ...over,
+  }
+}
+
+const cases: [string, unknown, boolean, string][] = [
+  [
+    'event number gt',
+    { kind: 'event', field: 'price', op: 'gt', value: 200 },
+    true,
+    'event price is more than 200 (was 250)',
+  ],
+  ['event number lte', { kind: 'event', field: 'price', op: 'lte', value: 200 }, false, 'was 250'],
+  [
+    'event text eq ignores case',
+    { kind: 'event', field: 'category', op: 'eq', value: 'shoes' },
+    true,
+    'event category is "shoes"',
+  ],
+  [
+    'event in list',
+    { kind: 'event', field: 'productId', op: 'in', value: ['x', 'BOOTS-1'] },
+    true,
+    'is one of',
+  ],
+  ['event missing field', { kind: 'event', field: 'coupon', op: 'exists' }, false, 'was nothing'],
+  ['event ne on missing', { kind: 'event', field: 'coupon', op: 'ne', value: 'X' }, true, 'is not'],
+  [
+    'number op on text',
+    { kind: 'event', field: 'category', op: 'gt', value: 3 },
+    false,
+    'more than 3',
+  ],
+  [
+    'engagement gte',
+    { kind: 'profile', fact: 'engagement', op: 'gte', value: 50 },
+    true,
+    'engagement is at least 50 (was 62.5)',
+  ],
+  ['purchases', { kind: 'profile', fact: 'purchases', op: 'eq', value: 0 }, false, 'was 2'],
+  [
+    'events of a type',
+    { kind: 'profile', fact: 'events', eventType: 'ProductViewed', op: 'gte', value: 30 },
+    true,
+    'of ProductViewed',
+  ],
+  [
+    'interest',
+    { kind: 'profile', fact: 'interest', category: 'SHOES', op: 'gt', value: 10 },
+    true,
+    'interest in SHOES',
+  ],
+  [
+    'interest unknown category',
+    { kind: 'profile', fact: 'interest', category: 'tv', op: 'gt', value: 0 },
+    false,
+    'was 0',
+  ],
+  [
+    'returning',
+    { kind: 'profile', fact: 'returning', op: 'eq', value: true },
+    true,
+    'returning is true',
+  ],
+  [
+    'days since first seen',
+    { kind: 'profile', fact: 'daysSinceFirstSeen', op: 'gte', value: 3 },
+    true,
+    'was 3',
+  ],
+  [
+    'minutes since last seen',
+    { kind: 'profile', fact: 'minutesSinceLastSeen', op: 'lt', value: 5 },
+    true,
+    'was 2',
+  ],
+  [
+    'count in window with filter',
+    {
+      kind: 'count',
+      event: 'ClickedProduct',
+      where: [{ field: 'category', op: 'eq', value: 'shoes' }],
+      within: '10m',
+      op: 'gte',
+      value: 2,
+    },
+    true,
+    'ClickedProduct events where category is "shoes" in the last 10m is at least 2 (was 2)',
+  ],
+  [
+    'count window excludes older',
+    {
+      kind: 'count',
+      event: 'ClickedProduct',
+      where: [{ field: 'category', op: 'eq', value: 'shoes' }],
+      within: '10m',
+      op: 'gte',
+      value: 3,
+    },
+    false,
+    'was 2',
+  ],
+  [
+    'count today',
+    {
+      kind: 'count',
+      event: 'ProductViewed',
+      where: [{ field: 'price', op: 'gt', value: 200 }],
+      within: 'today',
+      op: 'gte',
+      value: 2,
+    },
+    true,
+    'today',
+  ],
+  [
+    'count ignores later events',
+    { kind: 'count', event: 'ProductViewed', within: '1h', op: 'eq', value: 1 },
+    true,
+    'was 1',
+  ],
+  [
+    'page startsWith path',
+    { kind: 'page', op: 'startsWith', value: '/products/' },
+    true,
+    'page starts with "/products/"',
+  ],
+  [
+    'page eq ignores query',
+    { kind: 'page', op: 'eq', value: '/products/boots-1' },
+    true,
+    'was "/products/boots-1"',
+  ],
+  ['page glob', { kind: 'page', op: 'matches', value: '/products/*-1' }, true, 'matches'],
+  ['page glob fails', { kind: 'page', op: 'matches', value: '/cart/*' }, false, 'matches'],
+  ['time hours', { kind: 'time', hours: { from: 9, to: 17 } }, true, 'fri 14:00'],
+  ['time weekend', { kind: 'time', days: ['sat', 'sun'] }, false, 'on sat, sun'],
+  [
+    'time wraps midnight',
+    { kind: 'time', hours: { from: 22, to: 6 } },
+    false,
+    'between 22:00 and 6:00',
+  ],
+  [
+    'all',
+    {
+      kind: 'all',
+      conditions: [
+        { kind: 'page', op: 'contains', value: 'boots' },
+        { kind: 'event', field: 'price', op: 'gt', value: 1 },
+      ],
+    },
+    true,
+    '✓ page contains',
+  ],
+  [
+    'any',
+    {
+      kind: 'any',
+      conditions: [
+        { kind: 'page', op: 'contains', value: 'hats' },
+        { kind: 'event', field: 'price', op: 'gt', value: 1 },
+      ],
+    },
+    true,
+    '✗ page contains "hats"',
+  ],
+  ['empty any', { kind: 'any', conditions: [] }, true, ''],
+  [
+    'not',
+    {
+      kind: 'not',
+      condition: { kind: 'count', event: 'OrderCompleted', within: 'today', op: 'gte', value: 1 },
+    },
+    true,
+    'none of',
+  ],
+]
+
+describe('conditions', () => {
+  it.each(cases)('%s', (_, raw, expected, words) => {
+    const c = condition.parse(raw) as Condition
+    const compiled = compileConditions(c)
+    const f = facts()
+    expect(compiled.predicate(f)).toBe(expected)
+    const explained = compiled.explain(f)
+    expect(explained.passed).toBe(expected)
+    expect(explained.lines.join('\n')).toContain(words)
+  })
+
+  it('reads the time in the site’s time zone', () => {
+    const c = condition.parse({ kind: 'time', hours: { from: 9, to: 17 } })
+    // 14:30 UTC is 23:30 in Tokyo.
+    expect(compileConditions(c).predicate(facts({ timezone: 'Asia/Tokyo' }))).toBe(false)
+    expect(localTime(T, 'America/New_York')).toMatchObject({ hour: 9, day: 'fri' })
+    // 23:30 in Tokyo: its midnight was 15:00 UTC the day before.
+    expect(localTime(T, 'Asia/Tokyo').midnight).toBe(Date.UTC(2026, 10, 26, 15, 0))
+  })
+
+  it('counts "today" from midnight in the site’s time zone', () => {
+    const c = condition.parse({
+      kind: 'count',
+      event: 'ProductViewed',
+      within: 'today',
+      op: 'eq',
+      value: 2,
+    })
+    const recent: RecentEvent[] = [
+      { id: 'early', type: 'ProductViewed', ts: T - 5 * 60 * MIN },
+      { id: 'e1', type: 'ProductViewed', ts: T },
+    ]
+    // 09:30 and 14:30 UTC: both today.
+    expect(compileConditions(c).predicate(facts({ recent }))).toBe(true)
+    // In Honolulu (UTC-10) the first view was 23:30 yesterday, the event 04:30 today.
+    expect(compileConditions(c).predicate(facts({ recent, timezone: 'Pacific/Honolulu' }))).toBe(
+      false,
+    )
+  })
+})

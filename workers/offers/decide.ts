@@ -1,0 +1,500 @@
+/**
+ * @module The offers step: on each event, evaluate the site's active rules for its type, let
+ * the highest-priority rule that passes (and is not capped) win, and hand the offer to the
+ * shopper's inbox and channel (decide-5.lua). Also: schedule and cancel delayed triggers, and
+ * turn acks and orders into outcome rows.
+ *
+ * Exactly once: every decision has a key (the event id, or event id + rule for a delayed
+ * trigger) that decide-5.lua records atomically with the caps and the inbox entry, so a job run
+ * twice hands out nothing twice, and its outcome rows are the same rows (offer id + kind).
+ *
+ * Never offers: events of a replay or import job, and events older than `maxEventAgeMs` when
+ * processed (a backfill through the api, or a pipeline far behind): an offer for last week's
+ * click would be noise.
+ */
+import { createHash } from 'node:crypto'
+import type { Queue } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { OutcomeRow } from '../../drizzle/queries/outcomes'
+import { newId } from '../../runtime/ids'
+import type { StoredEvent } from '../../streams/events'
+import type { Keys } from '../../streams/keys'
+import { INBOX, type Offer, type OfferProduct } from '../../streams/offers'
+import { countField } from '../../streams/profile'
+import { withScripts } from '../scripts/load'
+import { bucket, type CompiledRule } from './compile'
+import {
+  factsFor,
+  type PastOffer,
+  parseOfferMember,
+  readShoppers,
+  type ShopperState,
+} from './facts'
+import type { RuleIndex, SiteRules } from './rule-cache'
+
+/** Decision traces kept per shopper (newest first) and for how long. */
+const TRACE = { keep: 20, ttlMs: 7 * 86_400_000, explained: 5 } as const
+/** Offers remembered per shopper (for caps, cooldown, acks and attribution). */
+const OFFERS_KEPT = 100
+/** Decision markers and past offers are kept this long: longer than any cap period or window. */
+const MEMORY_MS = 31 * 86_400_000
+
+export type DelayedJob = {
+  siteId: string
+  ruleId: string
+  profile: string
+  anchor: string
+  event: StoredEvent
+  /** How many "unless" events the profile had at trigger time; more at fire time cancels. */
+  unlessCount: number
+}
+
+export type OfferDeps = {
+  redis: Redis
+  keys: Keys
+  rules: () => RuleIndex
+  /** Where delayed triggers wait; without it delayed rules are skipped (replay tools). */
+  delayed?: Queue<DelayedJob>
+  profileOf: (event: StoredEvent) => string
+  attributionMs: number
+  maxEventAgeMs: number
+}
+
+type RuleResult = {
+  ruleId: string
+  version: number
+  name: string
+  result: string
+  why?: string[]
+}
+
+export type Trace = {
+  at: number
+  eventId: string
+  type: string
+  decision: 'offer' | 'holdout' | 'none' | 'scheduled' | 'cancelled'
+  offerId?: string
+  rules: RuleResult[]
+}
+
+const OUTCOME_OF = {
+  OfferShown: 'shown',
+  OfferClicked: 'clicked',
+  OfferDismissed: 'dismissed',
+} as const
+
+function isLive(rule: CompiledRule, now: number): boolean {
+  return now >= rule.startsAt && now < rule.endsAt
+}
+
+function delayedJobId(ruleId: string, profile: string, eventId: string): string {
+  const digest = createHash('sha256').update(`${profile}\0${eventId}`).digest('base64url')
+  return `delay-${ruleId}-${digest.slice(0, 22)}`
+}
+
+function row(
+  offer: PastOffer,
+  kind: OutcomeRow['kind'],
+  siteId: string,
+  profile: string,
+  at: number,
+): OutcomeRow {
+  return {
+    offerId: offer.offerId,
+    kind,
+    siteId,
+    ruleId: offer.ruleId,
+    ruleVersion: offer.ruleVersion,
+    profileKey: profile,
+    at: new Date(at),
+  }
+}
+
+/**
+ * Runs the offers step over a job's events; resolves to the outcome rows to store.
+ * @example const rows = await decideOffers(deps, events, Date.now())
+ */
+export async function decideOffers(
+  deps: OfferDeps,
+  events: readonly StoredEvent[],
+  now: number,
+): Promise<OutcomeRow[]> {
+  const index = deps.rules()
+  type Work = { event: StoredEvent; profile: string; site: SiteRules | undefined }
+  const work: Work[] = []
+  const wanted = new Map<string, string>()
+  for (const event of events) {
+    const site = index.get(event.siteId)
+    const relevant =
+      event.type in OUTCOME_OF ||
+      event.type === 'OrderCompleted' ||
+      (site !== undefined &&
+        (site.immediate.has(event.type) ||
+          site.delayed.has(event.type) ||
+          site.unless.has(event.type)))
+    if (!relevant) {
+      continue
+    }
+    const profile = deps.profileOf(event)
+    work.push({ event, profile, site })
+    if (!wanted.has(profile)) {
+      wanted.set(profile, event.anonymousId ?? event.userId ?? profile)
+    }
+  }
+  if (work.length === 0) {
+    return []
+  }
+  const states = await readShoppers(
+    deps.redis,
+    deps.keys,
+    [...wanted].map(([profile, anchor]) => ({ profile, anchor })),
+  )
+  const rows: OutcomeRow[] = []
+  for (const { event, profile, site } of work) {
+    const state = states.get(profile) as ShopperState
+    rows.push(...outcomesOf(deps, event, profile, state))
+    if (!site) {
+      continue
+    }
+    if (site.unless.has(event.type)) {
+      await cancelDelayed(deps, profile, event.type)
+    }
+    if (now - event.ts > deps.maxEventAgeMs) {
+      continue
+    }
+    const delayed = site.delayed.get(event.type) ?? []
+    const immediate = site.immediate.get(event.type) ?? []
+    if (delayed.length === 0 && immediate.length === 0) {
+      continue
+    }
+    const facts = factsFor(event, state, site.timezone)
+    const trace: Trace = {
+      at: now,
+      eventId: event.id,
+      type: event.type,
+      decision: 'none',
+      rules: [],
+    }
+    let explained = 0
+    const consider = (rule: CompiledRule): boolean => {
+      const base = { ruleId: rule.id, version: rule.version, name: rule.rule.name }
+      if (!isLive(rule, now)) {
+        trace.rules.push({ ...base, result: 'outside its schedule' })
+        return false
+      }
+      if (bucket(state.anchor, rule.id, 'audience') >= rule.rule.audiencePercent) {
+        trace.rules.push({ ...base, result: 'shopper not in its audience' })
+        return false
+      }
+      if (!rule.predicate(facts)) {
+        const entry: RuleResult = { ...base, result: 'conditions not met' }
+        if (explained++ < TRACE.explained) {
+          entry.why = rule.explain(facts).lines
+        }
+        trace.rules.push(entry)
+        return false
+      }
+      return true
+    }
+
+    for (const rule of delayed) {
+      if (consider(rule) && deps.delayed) {
+        await scheduleDelayed(deps, rule, profile, state, event)
+        trace.rules.push({
+          ruleId: rule.id,
+          version: rule.version,
+          name: rule.rule.name,
+          result: `scheduled in ${Math.round((rule.rule.trigger.delay ?? 0) / 1000)}s`,
+        })
+        trace.decision = 'scheduled'
+      }
+    }
+    let decided = false
+    for (const rule of immediate) {
+      if (decided) {
+        trace.rules.push({
+          ruleId: rule.id,
+          version: rule.version,
+          name: rule.rule.name,
+          result: 'not considered: a higher-priority rule won',
+        })
+        continue
+      }
+      if (!consider(rule)) {
+        continue
+      }
+      const taken = await take(deps, rule, profile, state, event, event.id, now)
+      trace.rules.push({
+        ruleId: rule.id,
+        version: rule.version,
+        name: rule.rule.name,
+        result: taken.result,
+      })
+      if (taken.row) {
+        rows.push(taken.row)
+        trace.decision = taken.row.kind === 'holdout' ? 'holdout' : 'offer'
+        trace.offerId = taken.row.offerId
+        decided = true
+      } else if (taken.stop) {
+        decided = true
+      }
+    }
+    await recordTrace(deps, profile, trace)
+  }
+  return rows
+}
+
+/** Shown/clicked/dismissed acks and conversions, for offers this profile really received. */
+function outcomesOf(
+  deps: OfferDeps,
+  event: StoredEvent,
+  profile: string,
+  state: ShopperState,
+): OutcomeRow[] {
+  if (
+    event.type === 'OfferShown' ||
+    event.type === 'OfferClicked' ||
+    event.type === 'OfferDismissed'
+  ) {
+    const offer = state.offers.find((o) => o.offerId === event.props.offerId && o.kind === 'd')
+    return offer ? [row(offer, OUTCOME_OF[event.type], event.siteId, profile, event.ts)] : []
+  }
+  if (event.type === 'OrderCompleted') {
+    return state.offers
+      .filter((o) => o.at <= event.ts && event.ts - o.at <= deps.attributionMs)
+      .map((o) => row(o, 'converted', event.siteId, profile, event.ts))
+  }
+  return []
+}
+
+type Taken = { result: string; row?: OutcomeRow; stop?: boolean }
+
+/**
+ * Takes the budget (rule slot) then the shopper's caps and delivers (shopper slot); gives the
+ * budget unit back when the shopper's caps refuse.
+ */
+async function take(
+  deps: OfferDeps,
+  rule: CompiledRule,
+  profile: string,
+  state: ShopperState,
+  event: StoredEvent,
+  decisionKey: string,
+  now: number,
+): Promise<Taken> {
+  const redis = withScripts(deps.redis)
+  const spec = rule.rule
+  const holdout = bucket(state.anchor, rule.id, 'holdout') < spec.holdoutPercent
+  const budget = spec.caps.budget
+  const budgetKey = deps.keys.ruleBudget(rule.id)
+  const budgetField = `${profile}|${decisionKey}`
+  if (!holdout && budget !== undefined) {
+    if ((await redis.nudgeBudget(budgetKey, budgetField, budget, 'take')) === 0) {
+      return { result: 'budget spent' }
+    }
+  }
+  const offer: Offer = {
+    id: newId('offer'),
+    ruleId: rule.id,
+    ruleVersion: rule.version,
+    title: spec.offer.title,
+    body: spec.offer.body,
+    cta: spec.offer.cta,
+    ...(spec.offer.code !== undefined && { code: spec.offer.code }),
+    ...(spec.offer.imageUrl !== undefined && { imageUrl: spec.offer.imageUrl }),
+    products: holdout ? [] : await recommendationsFor(deps, rule, profile, state, event),
+    decidedAt: now,
+    expiresAt: now + spec.offer.expiresIn,
+  }
+  const [status, member] = await redis.nudgeDecide(
+    deps.keys.profileDecided(profile),
+    deps.keys.profileOffers(profile),
+    deps.keys.profileCaps(profile, rule.id),
+    deps.keys.inbox(profile),
+    deps.keys.live(profile),
+    decisionKey,
+    now,
+    offer.id,
+    rule.id,
+    rule.version,
+    spec.caps.perShopper?.count ?? 0,
+    spec.caps.perShopper?.period ?? 0,
+    spec.caps.cooldown ?? 0,
+    holdout ? 'h' : 'd',
+    JSON.stringify(offer),
+    INBOX.maxLength,
+    INBOX.ttlMs,
+    MEMORY_MS,
+    OFFERS_KEPT,
+  )
+  if (status === 'cooldown' || status === 'capped') {
+    if (!holdout && budget !== undefined) {
+      await redis.nudgeBudget(budgetKey, budgetField, budget, 'refund')
+    }
+    return status === 'cooldown'
+      ? { result: 'shopper is in a cooldown after an earlier offer', stop: true }
+      : { result: 'per-shopper cap reached' }
+  }
+  const past = member ? parseOfferMember(member, now) : undefined
+  if (!past) {
+    return { result: 'already decided earlier (nothing new sent)', stop: true }
+  }
+  const kind = past.kind === 'h' ? 'holdout' : 'delivered'
+  return {
+    result:
+      status === 'dup'
+        ? 'already decided earlier (nothing new sent)'
+        : kind === 'holdout'
+          ? 'won, shopper in the holdout: recorded, nothing sent'
+          : 'won: offer sent',
+    row: row(past, kind, event.siteId, profile, now),
+  }
+}
+
+async function recommendationsFor(
+  deps: OfferDeps,
+  rule: CompiledRule,
+  profile: string,
+  state: ShopperState,
+  event: StoredEvent,
+): Promise<OfferProduct[]> {
+  const slot = rule.rule.offer.recommendations
+  if (!slot) {
+    return []
+  }
+  let key: string | undefined
+  if (slot.source === 'personal') {
+    key = deps.keys.profileRecs(profile)
+  } else if (slot.source === 'trending') {
+    key = deps.keys.recTrending(event.siteId)
+  } else {
+    const item = state.recent.findLast((r) => r.item !== undefined)?.item
+    key = item === undefined ? undefined : deps.keys.recNeighbours(event.siteId, item)
+  }
+  const ids = key ? await deps.redis.zrevrange(key, 0, slot.count - 1) : []
+  const known = new Map(state.recent.filter((r) => r.item).map((r) => [r.item as string, r]))
+  return ids.map((id) => {
+    const seen = known.get(id)
+    return {
+      id,
+      ...(seen?.name !== undefined && { name: seen.name }),
+      ...(seen?.category !== undefined && { category: seen.category }),
+      ...(seen?.price !== undefined && { price: seen.price }),
+    }
+  })
+}
+
+async function scheduleDelayed(
+  deps: OfferDeps,
+  rule: CompiledRule,
+  profile: string,
+  state: ShopperState,
+  event: StoredEvent,
+): Promise<void> {
+  const unless = rule.rule.trigger.unless
+  const jobId = delayedJobId(rule.id, profile, event.id)
+  const data: DelayedJob = {
+    siteId: event.siteId,
+    ruleId: rule.id,
+    profile,
+    anchor: state.anchor,
+    event,
+    unlessCount: unless === undefined ? 0 : Number(state.profile[countField(unless)] ?? 0),
+  }
+  const delay = rule.rule.trigger.delay ?? 0
+  // The job id makes a re-run of this job schedule nothing new (BullMQ ignores a known id).
+  await deps.delayed?.add('delayed-offer', data, { jobId, delay })
+  if (unless !== undefined) {
+    const key = deps.keys.profileDelayed(profile)
+    await deps.redis
+      .multi()
+      .hset(key, jobId, unless)
+      .pexpire(key, delay + 3_600_000)
+      .exec()
+  }
+}
+
+/** Removes the delayed jobs this event type cancels; their fire-time check is the backstop. */
+async function cancelDelayed(deps: OfferDeps, profile: string, type: string): Promise<void> {
+  const key = deps.keys.profileDelayed(profile)
+  const waiting = await deps.redis.hgetall(key)
+  for (const [jobId, unless] of Object.entries(waiting)) {
+    if (unless === type) {
+      await deps.delayed?.remove(jobId)
+      await deps.redis.hdel(key, jobId)
+    }
+  }
+}
+
+async function recordTrace(deps: OfferDeps, profile: string, trace: Trace): Promise<void> {
+  const key = deps.keys.profileDecisions(profile)
+  await deps.redis
+    .multi()
+    .lpush(key, JSON.stringify(trace))
+    .ltrim(key, 0, TRACE.keep - 1)
+    .pexpire(key, TRACE.ttlMs)
+    .exec()
+}
+
+/**
+ * Fires one delayed trigger: cancelled when an "unless" event came meanwhile, dropped when the
+ * rule is no longer active, else caps and delivery as for an immediate rule.
+ * @example const rows = await fireDelayed(deps, job.data, Date.now())
+ */
+export async function fireDelayed(
+  deps: OfferDeps,
+  job: DelayedJob,
+  now: number,
+): Promise<OutcomeRow[]> {
+  const site = deps.rules().get(job.siteId)
+  const rule = site?.byId.get(job.ruleId)
+  const trace: Trace = {
+    at: now,
+    eventId: job.event.id,
+    type: job.event.type,
+    decision: 'none',
+    rules: [],
+  }
+  await deps.redis.hdel(
+    deps.keys.profileDelayed(job.profile),
+    delayedJobId(job.ruleId, job.profile, job.event.id),
+  )
+  if (!rule || rule.rule.trigger.delay === undefined) {
+    trace.rules.push({ ruleId: job.ruleId, version: 0, name: '', result: 'rule no longer active' })
+    await recordTrace(deps, job.profile, trace)
+    return []
+  }
+  const base = { ruleId: rule.id, version: rule.version, name: rule.rule.name }
+  const unless = rule.rule.trigger.unless
+  const states = await readShoppers(deps.redis, deps.keys, [
+    { profile: job.profile, anchor: job.anchor },
+  ])
+  const state = states.get(job.profile) as ShopperState
+  if (unless !== undefined && Number(state.profile[countField(unless)] ?? 0) > job.unlessCount) {
+    trace.decision = 'cancelled'
+    trace.rules.push({ ...base, result: `cancelled: ${unless} happened during the delay` })
+    await recordTrace(deps, job.profile, trace)
+    return []
+  }
+  if (!isLive(rule, now)) {
+    trace.rules.push({ ...base, result: 'outside its schedule' })
+    await recordTrace(deps, job.profile, trace)
+    return []
+  }
+  const taken = await take(
+    deps,
+    rule,
+    job.profile,
+    state,
+    job.event,
+    `${job.event.id}:d:${rule.id}`,
+    now,
+  )
+  trace.rules.push({ ...base, result: taken.result })
+  if (taken.row) {
+    trace.decision = taken.row.kind === 'holdout' ? 'holdout' : 'offer'
+    trace.offerId = taken.row.offerId
+  }
+  await recordTrace(deps, job.profile, trace)
+  return taken.row ? [taken.row] : []
+}

@@ -1,0 +1,151 @@
+/**
+ * @module Reading what rules look at: one pipelined round trip per job fetches, for every
+ * shopper with candidate rules, the profile hash, interests, recent events, offers so far and
+ * the audience anchor. The anchor is set here on first use (SET NX), so it is the id of the
+ * shopper's first decision-bearing event: their anonymous id, kept when they log in (the
+ * login event carries it), hence a stable holdout group across sessions and login.
+ */
+import type { Redis } from 'ioredis'
+import type { StoredEvent } from '../../streams/events'
+import type { Keys } from '../../streams/keys'
+import {
+  decayedFields,
+  decayedValue,
+  PROFILE_FIELDS,
+  PROFILE_HALF_LIFE_MS,
+  type RecentEvent,
+  recentEvent,
+  refField,
+} from '../../streams/profile'
+import type { Facts } from './conditions'
+
+/** One offer already decided for the shopper, as decide-5.lua records it. */
+export type PastOffer = {
+  offerId: string
+  ruleId: string
+  ruleVersion: number
+  kind: 'd' | 'h'
+  decisionKey: string
+  at: number
+}
+
+export type ShopperState = {
+  profile: Record<string, string>
+  interests: Record<string, string>
+  recent: RecentEvent[]
+  offers: PastOffer[]
+  anchor: string
+}
+
+/** Parses an offers-set member `offerId|ruleId|version|kind|decisionKey`. */
+export function parseOfferMember(member: string, at: number): PastOffer | undefined {
+  const [offerId, ruleId, version, kind, ...rest] = member.split('|')
+  if (!offerId || !ruleId || (kind !== 'd' && kind !== 'h')) {
+    return undefined
+  }
+  return { offerId, ruleId, ruleVersion: Number(version), kind, decisionKey: rest.join('|'), at }
+}
+
+function check<T>(reply: [Error | null, unknown] | undefined): T {
+  if (!reply) {
+    throw new Error('pipeline returned no reply')
+  }
+  if (reply[0]) {
+    throw reply[0]
+  }
+  return reply[1] as T
+}
+
+/**
+ * Reads the state of each distinct profile (one pipeline).
+ * @example const states = await readShoppers(redis, keys, [{ profile: 'sit_1:a:x', anchor: 'x' }])
+ */
+export async function readShoppers(
+  redis: Redis,
+  keys: Keys,
+  wanted: readonly { profile: string; anchor: string }[],
+): Promise<Map<string, ShopperState>> {
+  const pipeline = redis.pipeline()
+  for (const { profile, anchor } of wanted) {
+    pipeline.hgetall(keys.profile(profile))
+    pipeline.hgetall(keys.profileInterests(profile))
+    pipeline.zrange(keys.profileRecent(profile), 0, -1)
+    pipeline.zrange(keys.profileOffers(profile), 0, -1, 'WITHSCORES')
+    pipeline.set(keys.profileAnchor(profile), anchor, 'NX', 'GET')
+  }
+  const replies = (await pipeline.exec()) ?? []
+  const out = new Map<string, ShopperState>()
+  wanted.forEach(({ profile, anchor }, i) => {
+    const at = i * 5
+    const recent: RecentEvent[] = []
+    for (const raw of check<string[]>(replies[at + 2])) {
+      const parsed = recentEvent.safeParse(JSON.parse(raw))
+      if (parsed.success) {
+        recent.push(parsed.data)
+      }
+    }
+    const flat = check<string[]>(replies[at + 3])
+    const offers: PastOffer[] = []
+    for (let j = 0; j < flat.length; j += 2) {
+      const offer = parseOfferMember(flat[j] as string, Number(flat[j + 1]))
+      if (offer) {
+        offers.push(offer)
+      }
+    }
+    out.set(profile, {
+      profile: check(replies[at]),
+      interests: check(replies[at + 1]),
+      recent,
+      offers,
+      anchor: check<string | null>(replies[at + 4]) ?? anchor,
+    })
+  })
+  return out
+}
+
+/**
+ * The facts a rule sees for one event: decayed values at the event's own time, and only the
+ * recent events up to it (a job applies all its events before deciding, so later ones of the
+ * same job are already in the list).
+ */
+export function factsFor(event: StoredEvent, state: ShopperState, timezone: string): Facts {
+  const p = state.profile
+  const num = (field: string) => {
+    const n = Number(p[field])
+    return Number.isFinite(n) ? n : undefined
+  }
+  const score = num(PROFILE_FIELDS.score)
+  const scoreRef = num(refField(PROFILE_FIELDS.score))
+  const counts: Record<string, number> = {}
+  for (const [field, raw] of Object.entries(p)) {
+    if (field === PROFILE_FIELDS.count || field.startsWith('n:')) {
+      counts[field] = Number(raw)
+    }
+  }
+  const interests: Record<string, number> = {}
+  for (const [category, value] of Object.entries(
+    decayedFields(state.interests, event.ts, PROFILE_HALF_LIFE_MS),
+  )) {
+    interests[category.toLowerCase()] = value
+  }
+  const first = num(PROFILE_FIELDS.first)
+  const last = num(PROFILE_FIELDS.last)
+  // "last seen" before this event: the profile's last is this event (or a later one) by now.
+  const before = state.recent.filter((r) => r.ts < event.ts && r.id !== event.id)
+  return {
+    event,
+    profile: {
+      engagement:
+        score !== undefined && scoreRef !== undefined
+          ? decayedValue(score, scoreRef, event.ts, PROFILE_HALF_LIFE_MS)
+          : 0,
+      purchases: num(PROFILE_FIELDS.purchases) ?? 0,
+      counts,
+      ...(first !== undefined && { first }),
+      ...(last !== undefined && { last: before.at(-1)?.ts ?? Math.min(last, event.ts) }),
+      interests,
+    },
+    recent: state.recent.filter((r) => r.ts <= event.ts),
+    timezone,
+  }
+}

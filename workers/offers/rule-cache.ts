@@ -1,0 +1,154 @@
+/**
+ * @module The workers' view of the active rules: compiled once, indexed by site and trigger
+ * event type, and reloaded when the api announces a change on `rules:changed` (pub/sub, no
+ * polling). A reload replaces the whole index at once, so a decision never sees half a change.
+ *
+ * Contract with the api: after committing any rule change it PUBLISHes the site id on
+ * keys.rulesChanged(). A missed message (the subscriber was reconnecting) is covered by
+ * reloading on every (re)subscribe.
+ */
+import type { Redis } from 'ioredis'
+import type { Db } from '../../drizzle/client'
+import { listActiveRuleVersions } from '../../drizzle/queries/rules'
+import type { Logger } from '../../runtime/logger'
+import type { EventType } from '../../streams/events'
+import type { Keys } from '../../streams/keys'
+import { type LoadedRule, ruleInput } from '../../streams/rules'
+import { byPriority, type CompiledRule, compileRule } from './compile'
+
+export type SiteRules = {
+  timezone: string
+  /** Immediate rules by trigger type, highest priority first. */
+  immediate: Map<EventType, CompiledRule[]>
+  /** Delayed rules by trigger type. */
+  delayed: Map<EventType, CompiledRule[]>
+  /** Event types that cancel some delayed rule. */
+  unless: Set<EventType>
+  byId: Map<string, CompiledRule>
+}
+
+export type RuleIndex = Map<string, SiteRules>
+
+/** Builds the index from loaded rule versions (pure; the unit tests and the bench call it). */
+export function indexRules(loaded: readonly (LoadedRule & { timezone: string })[]): RuleIndex {
+  const index: RuleIndex = new Map()
+  for (const rule of loaded) {
+    let site = index.get(rule.siteId)
+    if (!site) {
+      site = {
+        timezone: rule.timezone,
+        immediate: new Map(),
+        delayed: new Map(),
+        unless: new Set(),
+        byId: new Map(),
+      }
+      index.set(rule.siteId, site)
+    }
+    const compiled = compileRule(rule)
+    const byTrigger = rule.trigger.delay === undefined ? site.immediate : site.delayed
+    const list = byTrigger.get(compiled.trigger) ?? []
+    list.push(compiled)
+    byTrigger.set(compiled.trigger, list)
+    site.byId.set(rule.id, compiled)
+    if (rule.trigger.unless !== undefined) {
+      site.unless.add(rule.trigger.unless)
+    }
+  }
+  for (const site of index.values()) {
+    for (const list of [...site.immediate.values(), ...site.delayed.values()]) {
+      list.sort(byPriority)
+    }
+  }
+  return index
+}
+
+export type RuleCache = {
+  /** The current index; replaced whole on reload. */
+  get(): RuleIndex
+  /** Reloads now (also what a change message triggers). */
+  reload(): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * Loads the active rules, then keeps them current.
+ * @example const cache = await startRuleCache({ db, keys, subscriber, logger }); cache.get()
+ */
+export async function startRuleCache(deps: {
+  db: Db
+  keys: Keys
+  /** A connection of its own: once subscribed it can run nothing else. */
+  subscriber?: Redis
+  logger: Logger
+}): Promise<RuleCache> {
+  let index: RuleIndex = new Map()
+  let loading: Promise<void> | undefined
+  let again = false
+
+  async function load(): Promise<void> {
+    const rows = await listActiveRuleVersions(deps.db)
+    const loaded: (LoadedRule & { timezone: string })[] = []
+    for (const row of rows) {
+      const spec = ruleInput.safeParse(row.spec)
+      if (!spec.success) {
+        // Stored specs were validated on the way in; one that no longer parses (a model change
+        // without a data migration) is skipped loudly rather than stopping every other rule.
+        deps.logger.error({ ruleId: row.id, version: row.version }, 'stored rule does not parse')
+        continue
+      }
+      loaded.push({
+        ...spec.data,
+        id: row.id,
+        siteId: row.siteId,
+        version: row.version,
+        status: 'active',
+        timezone: row.timezone,
+      })
+    }
+    index = indexRules(loaded)
+    deps.logger.debug({ rules: loaded.length }, 'rules loaded')
+  }
+
+  /** Coalesces reloads: at most one running and one queued behind it. */
+  function reload(): Promise<void> {
+    if (loading) {
+      again = true
+      return loading
+    }
+    loading = (async () => {
+      try {
+        do {
+          again = false
+          await load()
+        } while (again)
+      } finally {
+        loading = undefined
+      }
+    })()
+    return loading
+  }
+
+  const subscriber = deps.subscriber
+  if (subscriber) {
+    const channel = deps.keys.rulesChanged()
+    subscriber.on('message', (from) => {
+      if (from === channel) {
+        reload().catch((err) => deps.logger.error({ err }, 'rule reload failed'))
+      }
+    })
+    // ioredis re-subscribes after a reconnect; messages sent meanwhile are lost, so reload.
+    subscriber.on('ready', () => {
+      reload().catch((err) => deps.logger.error({ err }, 'rule reload failed'))
+    })
+    await subscriber.subscribe(channel)
+  }
+  await reload()
+  return {
+    get: () => index,
+    reload,
+    async close() {
+      await loading
+      subscriber?.disconnect()
+    },
+  }
+}
