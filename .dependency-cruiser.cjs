@@ -1,6 +1,6 @@
 /**
  * The import arrows of the layout (see README "Layout"): runtime ← streams ← {api, workers,
- * gateway}; drizzle ← {api, workers}. No role imports another role, and nothing forms a cycle.
+ * gateway}; drizzle ← {api, workers}; gateway reads drizzle/queries and drizzle/origins.ts only. No role imports another role, and nothing forms a cycle.
  * test/, bench/ and bin/ may import anything.
  */
 const roles = ['api', 'workers', 'gateway']
@@ -41,14 +41,40 @@ module.exports = {
       comment: 'Roles meet in Redis through streams/, never by importing each other.',
       from: { path: `^${role}/` },
       to: {
-        path: `^(${roles.filter((r) => r !== role).join('|')}|bin|test|bench|web-sdk|console)/`,
+        // The api serves the console (api/routes/index.ts registers its pages); no other role may.
+        path: `^(${roles.filter((r) => r !== role).join('|')}|bin|test|bench|web-sdk${role === 'api' ? '' : '|console'})/`,
       },
     })),
     {
-      name: 'gateway-has-no-database',
+      name: 'gateway-reads-sites-only',
       severity: 'error',
+      comment:
+        'The gateway may use site queries and origin matching (the entry file passes it a lookup), never the client or schema.',
       from: { path: '^gateway/' },
-      to: { path: '^drizzle/' },
+      to: { path: '^drizzle/', pathNot: '^drizzle/(queries/|origins\\.ts$)' },
+    },
+    {
+      name: 'web-sdk-is-self-contained',
+      severity: 'error',
+      comment:
+        'The browser SDK is bundled for pages: it imports nothing of the server (contracts it needs are copied, see web-sdk/src/socket.ts).',
+      from: { path: '^web-sdk/' },
+      to: { path: '^(runtime|streams|api|workers|gateway|drizzle|console|bin|test|bench)/' },
+    },
+    {
+      name: 'console-is-ui',
+      severity: 'error',
+      comment:
+        'The console renders pages from the admin API only (in process): it may use streams/ and runtime/, and api/ for types only; never storage or another role.',
+      from: { path: '^console/' },
+      to: { path: '^(drizzle|workers|gateway|web-sdk|bin|test|bench)/' },
+    },
+    {
+      name: 'console-uses-api-types-only',
+      severity: 'error',
+      comment: 'The console reaches the api through HTTP requests to its app, never its internals.',
+      from: { path: '^console/' },
+      to: { path: '^api/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'not-to-unresolvable',

@@ -13,6 +13,7 @@ import type { Context } from 'hono'
 import { originAllowed } from '../drizzle/origins'
 import { clientEvent, type StoredEvent } from '../streams/events'
 import { type FieldIssue, toFieldIssues } from '../streams/issues'
+import { type Identity, verifyIdentityToken } from '../streams/live-token'
 import { appendEvents, type PreparedEvent, prepareEvent } from '../streams/produce'
 import type { HonoEnv } from './context'
 import { ApiError } from './errors'
@@ -95,13 +96,14 @@ export async function authorize(
     }
     c.header('Access-Control-Allow-Origin', origin)
     c.header('Access-Control-Allow-Credentials', 'true')
-    c.header('Access-Control-Expose-Headers', 'Retry-After')
+    c.header('Access-Control-Expose-Headers', 'Retry-After, X-Nudge-Token-Error')
     c.header('Vary', 'Origin', { append: true })
   }
   return resolved
 }
 
-function clientIp(c: Context<HonoEnv>): string | undefined {
+/** The client's IP (X-Forwarded-For only with NUDGE_TRUST_PROXY), for per-IP limits. */
+export function clientIp(c: Context<HonoEnv>): string | undefined {
   if (c.get('services').config.NUDGE_TRUST_PROXY) {
     const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim()
     if (forwarded) {
@@ -117,18 +119,44 @@ function clientIp(c: Context<HonoEnv>): string | undefined {
 }
 
 /**
+ * The identity token sent with a batch (`X-Nudge-Token` header, else the body's `token`), when
+ * valid and for this site. An invalid or expired one counts as absent — the events are kept,
+ * unproven — and the answer carries `X-Nudge-Token-Error: <reason>` so the SDK fetches a new one.
+ */
+async function tokenIdentity(
+  c: Context<HonoEnv>,
+  who: ResolvedSite,
+  bodyToken: string | undefined,
+): Promise<Identity | undefined> {
+  const token = c.req.header('x-nudge-token') ?? bodyToken
+  if (token === undefined) {
+    return undefined
+  }
+  const result = await verifyIdentityToken(c.get('services').identity.tokenKey, token)
+  if ('reason' in result || result.siteId !== who.site.id) {
+    c.header('X-Nudge-Token-Error', 'reason' in result ? result.reason : 'other_site')
+    return undefined
+  }
+  return result
+}
+
+/**
  * Validates, stamps, rate-limits and appends a batch. Candidates keep their position so each
- * rejection names its index.
+ * rejection names its index. With a valid identity token (`opts.token` or `X-Nudge-Token`),
+ * events missing an anonymousId or userId get the token's, and a user-bound token proves its
+ * userId (`verified`); an event naming another userId stays unproven.
  * @example return ingest(c, resolved, body.events.map((event, index) => ({ index, field: `events[${index}]`, event })))
  */
 export async function ingest(
   c: Context<HonoEnv>,
   who: ResolvedSite,
   candidates: readonly Candidate[],
+  opts: { token?: string } = {},
 ): Promise<Response> {
   const services = c.get('services')
   const { config, metrics, log } = services
   const now = Date.now()
+  const identity = await tokenIdentity(c, who, opts.token)
 
   if (!services.dryRun) {
     let waitMs: number
@@ -154,7 +182,7 @@ export async function ingest(
   const rejected: Rejected[] = []
   const prepared: PreparedEvent[] = []
   for (const candidate of candidates) {
-    const outcome = validate(candidate, who, now, config.NUDGE_PARTITIONS)
+    const outcome = validate(candidate, who, identity, now, config.NUDGE_PARTITIONS)
     if ('issues' in outcome) {
       rejected.push(outcome)
     } else {
@@ -210,6 +238,7 @@ export async function ingest(
 function validate(
   candidate: Candidate,
   who: ResolvedSite,
+  identity: Identity | undefined,
   now: number,
   partitions: number,
 ): PreparedEvent | Rejected {
@@ -224,6 +253,14 @@ function validate(
     return { index, id, issues: toFieldIssues(parsed.error, field) }
   }
   const event = parsed.data
+  let verified = who.trusted && event.userId !== undefined
+  if (identity) {
+    event.anonymousId ??= identity.anonymousId
+    if (identity.userId !== undefined && (event.userId ?? identity.userId) === identity.userId) {
+      event.userId = identity.userId
+      verified = true
+    }
+  }
   if (event.anonymousId === undefined && event.userId === undefined) {
     return {
       index,
@@ -235,7 +272,7 @@ function validate(
   const stored: StoredEvent = Object.assign({}, event, {
     receivedAt: now,
     siteId: who.site.id,
-    verified: who.trusted && event.userId !== undefined,
+    verified,
   })
   const ready = prepareEvent(stored, partitions)
   // UTF-16 length ≤ UTF-8 bytes ≤ 3 × length: count bytes only when it can matter.

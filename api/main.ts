@@ -6,11 +6,13 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import type { Db } from '../drizzle/client'
-import { findSiteBySecret, findSiteByWriteKey } from '../drizzle/queries/sites'
+import { findSealedSecret, findSiteBySecret, findSiteByWriteKey } from '../drizzle/queries/sites'
 import type { Config } from '../runtime/config'
 import type { Logger } from '../runtime/logger'
 import type { Metrics } from '../runtime/metrics'
 import type { Redis } from '../runtime/redis'
+import { createSecretBox } from '../runtime/secret-box'
+import type { ServerKeys } from '../runtime/secret-key'
 import { createKeys } from '../streams/keys'
 import type { EventLog } from '../streams/produce'
 import { createApp } from './app'
@@ -24,6 +26,8 @@ export type ApiDeps = {
   metrics: Metrics
   redis: Redis
   db: Db
+  /** Keys derived from NUDGE_SECRET_KEY (runtime/secret-key.ts): token signing, secret sealing. */
+  serverKeys: ServerKeys
   /** Readiness checks beyond Redis, by name. */
   readiness: Services['readiness']
   dryRun?: boolean
@@ -44,6 +48,7 @@ export function createServices(deps: ApiDeps): Services {
     logger: deps.logger,
     metrics: deps.metrics,
     redis,
+    db,
     log,
     sites: createSiteDirectory(
       {
@@ -58,6 +63,12 @@ export function createServices(deps: ApiDeps): Services {
       ipRate: config.NUDGE_RATE_IP,
       ipBurst: config.NUDGE_RATE_IP_BURST,
     }),
+    identity: {
+      tokenKey: deps.serverKeys.token,
+      ttlMs: config.NUDGE_TOKEN_TTL,
+      box: createSecretBox(deps.serverKeys.seal),
+      sealedSecret: (siteId) => findSealedSecret(db, siteId),
+    },
     readiness: deps.readiness,
     dryRun: deps.dryRun,
   }
@@ -68,7 +79,9 @@ export function createServices(deps: ApiDeps): Services {
  * waits for requests in flight (their appends included), and resolves.
  * @example const api = await startApi(deps); await api.close()
  */
-export async function startApi(deps: ApiDeps): Promise<{ port: number; close(): Promise<void> }> {
+export async function startApi(
+  deps: ApiDeps,
+): Promise<{ port: number; server: Server; close(): Promise<void> }> {
   const app = createApp(createServices(deps))
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, port: deps.config.PORT, hostname: deps.config.HOST }, () =>
@@ -80,6 +93,7 @@ export async function startApi(deps: ApiDeps): Promise<{ port: number; close(): 
   const port = (server.address() as AddressInfo).port
   return {
     port,
+    server,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()))

@@ -27,6 +27,7 @@ import { loadConfig } from '../runtime/config'
 import { createLogger } from '../runtime/logger'
 import { createMetrics } from '../runtime/metrics'
 import { createRedis, waitReady } from '../runtime/redis'
+import { ephemeralServerKeys } from '../runtime/secret-key'
 import { BENCH_ORIGIN, deleteKeys, type ServerReady, whenParentGone } from './protocol'
 
 const { values } = parseArgs({
@@ -98,6 +99,7 @@ async function start(): Promise<void> {
     metrics: createMetrics({ defaults: true }),
     redis,
     db: database.db,
+    serverKeys: ephemeralServerKeys(),
     readiness: { database: () => database.ping() },
     dryRun: values['no-append'],
   })

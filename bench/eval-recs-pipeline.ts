@@ -24,6 +24,7 @@ import { loadConfig } from '../runtime/config'
 import { createLogger } from '../runtime/logger'
 import { createMetrics } from '../runtime/metrics'
 import { createBlockingRedis, createRedis, type Redis, waitReady } from '../runtime/redis'
+import { ephemeralServerKeys } from '../runtime/secret-key'
 import { createKeys, GROUPS, type Keys, QUEUES } from '../streams/keys'
 import { bullPrefix, startWorkers } from '../workers/main'
 
@@ -122,6 +123,7 @@ export async function startEvalPipeline(opts: EvalPipelineOptions): Promise<Eval
       metrics: createMetrics({ defaults: false }),
       redis,
       db: handle.db,
+      serverKeys: ephemeralServerKeys(),
       readiness: {},
     })
     cleanups.push({ name: 'api', run: () => api.close() })

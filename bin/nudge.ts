@@ -7,34 +7,45 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Queue } from 'bullmq'
+import { demoRules } from '../api/demo/rules'
 import { startApi } from '../api/main'
 import { createDb } from '../drizzle/client'
-import { ensureDemoSite, findEventWeights } from '../drizzle/queries/sites'
+import { createRule } from '../drizzle/queries/rules'
+import { ensureDemoSite, findEventWeights, findSite } from '../drizzle/queries/sites'
+import { createGateway } from '../gateway/gateway'
+import { startGateway } from '../gateway/main'
 import { type Config, ConfigError, loadConfig } from '../runtime/config'
 import { serveHealth } from '../runtime/health-server'
 import { createLogger } from '../runtime/logger'
 import { createMetrics } from '../runtime/metrics'
 import { createBlockingRedis, createRedis, type Redis, waitReady } from '../runtime/redis'
 import { ensureRedis } from '../runtime/redis-server'
+import { createSecretBox } from '../runtime/secret-box'
+import { loadServerKeys } from '../runtime/secret-key'
 import { onShutdown, type ShutdownStep } from '../runtime/shutdown'
-import { QUEUES } from '../streams/keys'
+import { createKeys, QUEUES } from '../streams/keys'
+import { ruleInput } from '../streams/rules'
 import { bullPrefix, createEventsPipeline, startWorkers } from '../workers/main'
 import { runImportCommand } from './import'
 import { runJobsCommand } from './jobs'
 import { runReplayCommand } from './replay'
+import { runRulesCommand } from './rules'
 import { runSitesCommand } from './sites'
+import { runStaffCommand } from './staff'
 
 const USAGE = `Usage:
-  nudge start [--role all|api|workers]
-                                  run Nudge (default: every role in one process, with the demo site)
+  nudge start [--role all|api|gateway|workers]
+                                  run Nudge (default: every role in one process on one port, with the demo site)
   nudge sites <command> …         manage sites (nudge sites help)
   nudge jobs <command> …          list and retry failed events jobs (nudge jobs help)
+  nudge staff <command> …         console accounts and API tokens (nudge staff help)
+  nudge rules export|import …     move offer rules between environments (nudge rules help)
   nudge replay --from <time|id> [--to <time|id>] --into <prefix>
                                   rebuild profiles and recommendations from the log (nudge replay --help)
   nudge import <file> --url <api> --key <key> [--format csv|jsonl]
                                   backfill history through the api (nudge import --help)`
 
-const ROLES = ['all', 'api', 'workers'] as const
+const ROLES = ['all', 'api', 'gateway', 'workers'] as const
 
 function openDatabase(config: Config) {
   return createDb({
@@ -74,19 +85,53 @@ async function start(argv: string[]): Promise<void> {
     `Database: ${database.kind === 'pglite' ? `embedded PGlite under ${config.NUDGE_DATA_DIR}/` : 'PostgreSQL'}, migrated`,
   )
 
+  const serverKeys = loadServerKeys({
+    configured: config.NUDGE_SECRET_KEY,
+    dataDir: config.NUDGE_DATA_DIR,
+    say,
+  })
   if (role === 'all' && config.NUDGE_DEMO) {
     const demo = await ensureDemoSite(database.db, {
       writeKey: config.NUDGE_DEMO_WRITE_KEY,
       secret: config.NUDGE_DEMO_SECRET,
+      box: createSecretBox(serverKeys.seal),
     })
     if (demo.created) {
       say(`Demo site created. Write key: ${demo.writeKey}  Secret (shown once): ${demo.secret}`)
+      // A few active rules, so /demo shows offers within seconds of browsing.
+      const base = config.NUDGE_PUBLIC_URL ?? `http://localhost:${config.PORT}`
+      for (const spec of demoRules(base)) {
+        await createRule(database.db, {
+          siteId: demo.site.id,
+          spec: ruleInput.parse(spec),
+          status: 'active',
+          actor: 'nudge start (demo)',
+        })
+      }
     }
+    say(`Demo store: http://localhost:${config.PORT}/demo`)
   }
 
   const metrics = createMetrics({ defaults: true })
   const steps: ShutdownStep[] = []
   let port: number
+  // The gateway's own connections: one for inbox reads and acks, one parked in SUBSCRIBE.
+  const live =
+    role === 'all' || role === 'gateway'
+      ? {
+          redis: createRedis(local.url, {
+            commandTimeoutMs: config.NUDGE_REDIS_TIMEOUT,
+            name: 'nudge-gateway',
+          }),
+          subscriber: createBlockingRedis(local.url, 'nudge-gateway-sub'),
+          tokenKey: serverKeys.token,
+          lookupSite: (siteId: string) => findSite(database.db, siteId),
+        }
+      : undefined
+  if (live) {
+    live.redis.on('error', (err) => logger.warn({ err: err.message }, 'gateway redis error'))
+    await waitReady(live.redis, 5_000)
+  }
   if (role === 'all' || role === 'api') {
     const api = await startApi({
       config,
@@ -94,10 +139,29 @@ async function start(argv: string[]): Promise<void> {
       metrics,
       redis,
       db: database.db,
+      serverKeys,
       readiness: { database: () => database.ping() },
     })
     port = api.port
+    if (live) {
+      // One port for everything: WebSocket upgrades to the api's server go to the gateway.
+      const gateway = createGateway({ config, logger, metrics, ...live })
+      api.server.on('upgrade', gateway.handleUpgrade)
+      steps.push(['gateway', () => gateway.close()])
+    }
     steps.push(['http', () => api.close()])
+  } else if (live) {
+    const gateway = await startGateway({
+      config,
+      logger,
+      metrics,
+      ...live,
+      port: config.PORT,
+      host: config.HOST,
+      readiness: { database: () => database.ping() },
+    })
+    port = gateway.port
+    steps.push(['gateway', () => gateway.close()])
   } else {
     const health = await serveHealth({
       port: config.PORT,
@@ -115,6 +179,7 @@ async function start(argv: string[]): Promise<void> {
       redis,
       redisUrl: local.url,
       db: database.db,
+      metrics,
     })
     steps.push(['workers', () => workers.close()])
   }
@@ -125,12 +190,31 @@ async function start(argv: string[]): Promise<void> {
   onShutdown(logger, [
     ...steps,
     ['redis', () => redis.quit()],
+    ['gateway-redis', () => live?.redis.quit()],
     ['database', () => database.close()],
     ['redis-server', () => local.stop()],
   ])
 }
 
 class UsageError extends Error {}
+
+/** NUDGE_STAFF_PASSWORD, else the first line of stdin (so it never sits in `ps` or history). */
+async function readPassword(): Promise<string> {
+  if (process.env.NUDGE_STAFF_PASSWORD) {
+    return process.env.NUDGE_STAFF_PASSWORD
+  }
+  if (process.stdin.isTTY) {
+    process.stderr.write('Password: ')
+  }
+  let text = ''
+  for await (const chunk of process.stdin) {
+    text += chunk
+    if (text.includes('\n')) {
+      break
+    }
+  }
+  return text.split('\n')[0]?.trim() ?? ''
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'start', ...rest] = argv
@@ -142,7 +226,47 @@ async function main(argv: string[]): Promise<number> {
     const config = loadConfig(process.env)
     const database = await openDatabase(config)
     try {
-      return await runSitesCommand(rest, { db: database.db, out: (line) => console.log(line) })
+      const keys = loadServerKeys({
+        configured: config.NUDGE_SECRET_KEY,
+        dataDir: config.NUDGE_DATA_DIR,
+      })
+      return await runSitesCommand(rest, {
+        db: database.db,
+        out: (line) => console.log(line),
+        box: createSecretBox(keys.seal),
+      })
+    } finally {
+      await database.close()
+    }
+  }
+  if (command === 'staff' || command === 'rules') {
+    const config = loadConfig(process.env)
+    const database = await openDatabase(config)
+    const out = (line: string) => console.log(line)
+    try {
+      if (command === 'staff') {
+        return await runStaffCommand(rest, { db: database.db, out, readPassword })
+      }
+      return await runRulesCommand(rest, {
+        db: database.db,
+        out,
+        announce: async (siteId) => {
+          const redis = createRedis(config.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+            commandTimeoutMs: 2_000,
+            name: 'nudge-cli',
+          })
+          try {
+            await waitReady(redis, 2_000)
+            await redis.publish(createKeys(config.NUDGE_KEY_PREFIX).rulesChanged(), siteId)
+          } catch {
+            out(
+              'Could not reach Redis to tell running workers; they load the rules when they next start.',
+            )
+          } finally {
+            redis.disconnect()
+          }
+        },
+      })
     } finally {
       await database.close()
     }

@@ -11,12 +11,15 @@ import {
   listSites,
   removeOrigin,
   rotateKeys,
+  rotateSecret,
   type Site,
   setEventWeights,
 } from '../drizzle/queries/sites'
+import type { SecretBox } from '../runtime/secret-box'
 import { EVENT_TYPES } from '../streams/events'
 
-export type SitesDeps = { db: Db; out: (line: string) => void }
+/** `box` seals new secrets (runtime/secret-box.ts); without it sites cannot check userHash. */
+export type SitesDeps = { db: Db; out: (line: string) => void; box?: SecretBox }
 
 export const SITES_USAGE = `Usage: nudge sites <command> [--json]
 
@@ -26,6 +29,7 @@ Commands:
   add-origin <siteId|writeKey> <origin>      allow pages from one more origin
   remove-origin <siteId|writeKey> <origin>   stop allowing an origin
   rotate-keys <siteId|writeKey>              replace the write key and the secret
+  rotate-secret <siteId|writeKey>            replace only the secret (pages keep the write key)
   set-weights <siteId|writeKey> <weights>    override engagement weights, e.g.
                                              OrderCompleted=30,AddedToCart=6 ('defaults' resets)
   help                                       show this help
@@ -56,6 +60,7 @@ const COMMANDS = new Map<string, CommandSpec>([
   ['add-origin', { options: {}, positionals: ['<siteId|writeKey>', '<origin>'] }],
   ['remove-origin', { options: {}, positionals: ['<siteId|writeKey>', '<origin>'] }],
   ['rotate-keys', { options: {}, positionals: ['<siteId|writeKey>'] }],
+  ['rotate-secret', { options: {}, positionals: ['<siteId|writeKey>'] }],
   ['set-weights', { options: {}, positionals: ['<siteId|writeKey>', '<weights>'] }],
 ])
 
@@ -173,7 +178,7 @@ async function run(
         throw new UsageError(`--name is longer than ${MAX_NAME_LENGTH} characters`)
       }
       const origins = parsed.origins.map(origin)
-      const made = await createSite(db, { name, allowedOrigins: origins })
+      const made = await createSite(db, { name, allowedOrigins: origins, box: deps.box })
       if (json) {
         out(JSON.stringify(made))
         return
@@ -258,7 +263,7 @@ async function run(
       return
     }
     case 'rotate-keys': {
-      const made = await rotateKeys(db, ref)
+      const made = await rotateKeys(db, ref, deps.box)
       if (!made) {
         throw siteNotFound(ref)
       }
@@ -271,6 +276,25 @@ async function run(
       out(`  secret:    ${made.secret}`)
       out('The old write key and secret no longer work (running api processes may accept them')
       out('until their site cache expires, NUDGE_SITE_CACHE_TTL). The secret is shown only once.')
+      return
+    }
+    case 'rotate-secret': {
+      if (!deps.box) {
+        throw new Error('rotate-secret needs the server key (NUDGE_SECRET_KEY) to seal the secret')
+      }
+      const made = await rotateSecret(db, ref, deps.box)
+      if (!made) {
+        throw siteNotFound(ref)
+      }
+      if (json) {
+        out(JSON.stringify(made))
+        return
+      }
+      out(`New secret for site ${made.site.id} "${made.site.name}" (write key unchanged)`)
+      out(`  secret:    ${made.secret}`)
+      out('userHash values made with the old secret stop proving anything now; identity tokens')
+      out('already issued stay valid until they expire (NUDGE_TOKEN_TTL). Update your backend,')
+      out('then recompute userHash = HMAC-SHA256(new secret, userId). Shown only this once.')
       return
     }
   }

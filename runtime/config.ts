@@ -41,6 +41,17 @@ const optionalText = z
   .optional()
   .transform((v) => (v === '' ? undefined : v))
 
+/** Hex (even length) or base64/base64url text → bytes, or undefined when shorter than 32 bytes. */
+function decodeKey(text: string): Buffer | undefined {
+  const trimmed = text.trim()
+  const bytes = /^(?:[0-9a-fA-F]{2})+$/.test(trimmed)
+    ? Buffer.from(trimmed, 'hex')
+    : /^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)
+      ? Buffer.from(trimmed, 'base64')
+      : undefined
+  return bytes && bytes.length >= 32 ? bytes : undefined
+}
+
 const envSchema = z.object({
   PORT: int(3000, 0, 65535),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -75,9 +86,34 @@ const envSchema = z.object({
   NUDGE_CLAIM_IDLE: duration('30s'),
   NUDGE_JOB_STALLED: duration('30s'),
   NUDGE_WORKER_CONCURRENCY: int(16, 1, 1000),
+  NUDGE_ATTRIBUTION_WINDOW: duration('24h'),
+  NUDGE_OFFER_MAX_AGE: duration('1h'),
+  NUDGE_SESSION_TTL: duration('12h'),
   NUDGE_REDIS_TIMEOUT: duration('800ms'),
   NUDGE_TRUST_PROXY: bool(false),
   NUDGE_PUBLIC_URL: optionalText.pipe(z.url({ error: 'expected an http(s) URL' }).optional()),
+  NUDGE_SECRET_KEY: optionalText.pipe(
+    z
+      .string()
+      .transform((text, ctx) => {
+        const key = decodeKey(text)
+        if (!key) {
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              'expected at least 32 random bytes written as hex (64+ characters) or base64 (44+ characters), e.g. from `openssl rand -base64 32`',
+          })
+          return z.NEVER
+        }
+        return key
+      })
+      .optional(),
+  ),
+  NUDGE_TOKEN_TTL: duration('1h'),
+  NUDGE_LIVE_MAX_PER_IP: int(200, 1, 1_000_000),
+  NUDGE_LIVE_MAX_PER_PROFILE: int(20, 1, 10_000),
+  NUDGE_LIVE_SEND_BUFFER: int(256 * 1024, 1024, 64 * 1024 * 1024),
+  NUDGE_LIVE_HEARTBEAT: duration('30s'),
   NUDGE_DEMO_WRITE_KEY: optionalText,
   NUDGE_DEMO_SECRET: optionalText,
   NUDGE_DEMO: bool(true),

@@ -14,7 +14,7 @@ export async function serveHealth(opts: {
   host: string
   registry: Registry
   checks: Record<string, () => Promise<unknown>>
-}): Promise<{ port: number; close(): Promise<void> }> {
+}): Promise<{ port: number; server: Server; close(): Promise<void> }> {
   const server: Server = createServer(async (req, res) => {
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
@@ -46,6 +46,7 @@ export async function serveHealth(opts: {
   await new Promise<void>((resolve) => server.listen(opts.port, opts.host, resolve))
   return {
     port: (server.address() as AddressInfo).port,
+    server,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }

@@ -2,7 +2,7 @@
  * @module Prometheus metrics. One registry per app instance (not prom-client's global one), so
  * tests can build many apps in one process without "metric already registered" clashes.
  */
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
 /** Every metric Nudge exports, created on one registry. */
 export type Metrics = ReturnType<typeof createMetrics>
@@ -35,6 +35,41 @@ export function createMetrics(opts: { defaults: boolean }) {
       name: 'nudge_ingest_append_seconds',
       help: 'Time to append one request worth of events to the Redis event log (one round trip).',
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+    offerDecisions: new Counter({
+      name: 'nudge_offer_decisions_total',
+      help: 'Offer decisions on events with candidate rules, by outcome: offer, holdout, none, scheduled, cancelled.',
+      labelNames: ['decision'] as const,
+      registers: [registry],
+    }),
+    eventsProcessed: new Counter({
+      name: 'nudge_worker_events_total',
+      help: 'Events in the jobs the workers processed (applied = new to their profile).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    liveConnections: new Gauge({
+      name: 'nudge_live_connections',
+      help: 'Open WebSocket connections on this gateway process.',
+      registers: [registry],
+    }),
+    liveFrames: new Counter({
+      name: 'nudge_live_frames_total',
+      help: 'WebSocket frames by direction (in, out) and frame type.',
+      labelNames: ['direction', 'type'] as const,
+      registers: [registry],
+    }),
+    liveDrops: new Counter({
+      name: 'nudge_live_drops_total',
+      help: 'Refused upgrades, closed connections and dropped frames, by reason.',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    livePushSeconds: new Histogram({
+      name: 'nudge_live_push_seconds',
+      help: 'From offer.decidedAt (workers) to the offer frame handed to the socket.',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
       registers: [registry],
     }),
   }

@@ -12,10 +12,18 @@ import { type Config, loadConfig } from '../runtime/config'
 import { createLogger } from '../runtime/logger'
 import { createMetrics } from '../runtime/metrics'
 import { createRedis, waitReady } from '../runtime/redis'
+import { createSecretBox } from '../runtime/secret-box'
+import { deriveServerKeys } from '../runtime/secret-key'
 import { testDb } from './db'
 import { TEST_REDIS_URL, testRedis } from './redis'
 
 export type TestApi = Awaited<ReturnType<typeof testApi>>
+
+/**
+ * The master key every test process uses (NUDGE_SECRET_KEY of child processes too), so tokens
+ * issued in one are accepted by another. Never a deployment's key.
+ */
+export const TEST_SECRET_KEY = Buffer.alloc(32, 7)
 
 /**
  * @example const { app, site } = await testApi(); await app.request('/v1/events', …)
@@ -25,7 +33,7 @@ export async function testApi(
   opts: { dryRun?: boolean; redisUrl?: string } = {},
 ) {
   const { redis: plain, prefix } = await testRedis()
-  const { db } = await testDb()
+  const { db, schema } = await testDb()
   const config: Config = loadConfig({
     NUDGE_KEY_PREFIX: prefix,
     LOG_LEVEL: 'silent',
@@ -40,20 +48,35 @@ export async function testApi(
   onTestFinished(() => {
     redis.disconnect()
   })
+  const serverKeys = deriveServerKeys(TEST_SECRET_KEY)
   const services: Services = createServices({
     config,
     logger: createLogger({ level: 'silent', role: 'api' }),
     metrics: createMetrics({ defaults: false }),
     redis,
     db,
+    serverKeys,
     readiness: {},
     dryRun: opts.dryRun,
   })
+  const box = createSecretBox(serverKeys.seal)
   const site = await createSite(db, {
     name: 'Test store',
     allowedOrigins: ['http://localhost:*', 'https://shop.example'],
+    box,
   })
-  return { app: createApp(services), services, config, redis: plain, prefix, db, site }
+  return {
+    app: createApp(services),
+    services,
+    config,
+    redis: plain,
+    prefix,
+    db,
+    schema,
+    site,
+    serverKeys,
+    box,
+  }
 }
 
 /** Basic auth header with the key as user name, as Segment clients send it. */

@@ -9,13 +9,17 @@ import type { Db } from '../drizzle/client'
 import { findEventWeights } from '../drizzle/queries/sites'
 import type { Config } from '../runtime/config'
 import type { Logger } from '../runtime/logger'
+import type { Metrics } from '../runtime/metrics'
 import { createBlockingRedis, type Redis } from '../runtime/redis'
 import type { EventsJob } from '../streams/jobs'
 import { createKeys, type Keys, QUEUES } from '../streams/keys'
 import { DEFAULT_WEIGHTS } from './domain/profile-delta'
 import { startMaintenance } from './maintenance'
+import type { DelayedJob, OfferDeps } from './offers/decide'
+import { startRuleCache } from './offers/rule-cache'
+import { createDelayedProcessor, createOffersStep } from './offers/step'
 import { createEventsProcessor } from './processors/events'
-import { PROFILE_LIMITS, type ProfileStore } from './processors/profile'
+import { PROFILE_LIMITS, type ProfileStore, profileOf } from './processors/profile'
 import { createRecommendationsStep } from './processors/recommendations'
 import { createPump } from './pump'
 import { snapshotProfiles } from './repeatables/snapshot-profiles'
@@ -30,6 +34,8 @@ export type WorkersDeps = {
   db: Db
   /** Run the pump in this process (default true). */
   pump?: boolean
+  /** Where to count decisions and processed events (the role's /metrics). */
+  metrics?: Metrics
 }
 
 /** BullMQ's key prefix under the install's prefix, so tests and installs never share queues. */
@@ -48,6 +54,8 @@ export function createEventsPipeline(deps: {
   keys: Keys
   /** A site's weight overrides (from the database); defaults for every site when absent. */
   eventWeights?: LoadOverrides
+  /** The offers step; absent for rebuilds (replay), which never send offers. */
+  offers?: { deps: OfferDeps; db: Db }
 }) {
   const { config, redis, keys } = deps
   const profiles: ProfileStore = {
@@ -58,36 +66,89 @@ export function createEventsPipeline(deps: {
     retentionMs: config.NUDGE_RETENTION,
     ...PROFILE_LIMITS,
   }
-  return createEventsProcessor(profiles, [createRecommendationsStep({ redis, keys })])
+  return createEventsProcessor(
+    profiles,
+    [createRecommendationsStep({ redis, keys })],
+    deps.offers ? [createOffersStep(deps.offers.deps, deps.offers.db)] : [],
+  )
 }
 
 /**
  * @example const workers = await startWorkers(deps); await workers.close()
  */
-export async function startWorkers(deps: WorkersDeps): Promise<{ close(): Promise<void> }> {
+export async function startWorkers(
+  deps: WorkersDeps,
+): Promise<{ close(): Promise<void>; rules: { reload(): Promise<void> } }> {
   const { config, logger, redis } = deps
   const keys = createKeys(config.NUDGE_KEY_PREFIX)
   const prefix = bullPrefix(config)
   const queueConnection = createBlockingRedis(deps.redisUrl, 'nudge-queue')
   const queue = new Queue<EventsJob>(QUEUES.events, { connection: queueConnection, prefix })
 
+  const rules = await startRuleCache({
+    db: deps.db,
+    keys,
+    subscriber: createBlockingRedis(deps.redisUrl, 'nudge-rules'),
+    logger,
+  })
+  const delayedConnection = createBlockingRedis(deps.redisUrl, 'nudge-delayed')
+  const delayedQueue = new Queue<DelayedJob>(QUEUES.delayedOffers, {
+    connection: delayedConnection,
+    prefix,
+    defaultJobOptions: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 500 },
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  })
+  const offerDeps: OfferDeps = {
+    redis,
+    keys,
+    rules: rules.get,
+    delayed: delayedQueue,
+    profileOf,
+    attributionMs: config.NUDGE_ATTRIBUTION_WINDOW,
+    maxEventAgeMs: config.NUDGE_OFFER_MAX_AGE,
+    onDecision: deps.metrics && ((decision) => deps.metrics?.offerDecisions.inc({ decision })),
+  }
   const processEvents = createEventsPipeline({
     config,
     redis,
     keys,
     eventWeights: (siteId) => findEventWeights(deps.db, siteId),
+    offers: { deps: offerDeps, db: deps.db },
   })
+  const delayedWorkerConnection = createBlockingRedis(deps.redisUrl, 'nudge-delayed-worker')
+  const delayedWorker = new Worker<DelayedJob>(
+    QUEUES.delayedOffers,
+    createDelayedProcessor(offerDeps, deps.db),
+    { connection: delayedWorkerConnection, prefix, concurrency: 4 },
+  )
+  delayedWorker.on('failed', (job, err) =>
+    logger.warn({ jobId: job?.id, err: err.message }, 'delayed offer job failed'),
+  )
+  delayedWorker.on('error', (err) => logger.error({ err }, 'delayed offer worker error'))
   const workerConnection = createBlockingRedis(deps.redisUrl, 'nudge-worker')
-  const worker = new Worker<EventsJob>(QUEUES.events, (job) => processEvents(job.data), {
-    connection: workerConnection,
-    prefix,
-    concurrency: config.NUDGE_WORKER_CONCURRENCY,
-    stalledInterval: config.NUDGE_JOB_STALLED,
-    lockDuration: config.NUDGE_JOB_STALLED,
-    // BullMQ fails a job for good after one stall by default, losing its events when two
-    // workers die in turn. Processing is idempotent per event id, so re-running is harmless.
-    maxStalledCount: 1_000_000,
-  })
+  const worker = new Worker<EventsJob>(
+    QUEUES.events,
+    async (job) => {
+      const result = await processEvents(job.data)
+      deps.metrics?.eventsProcessed.inc({ outcome: 'applied' }, result.applied)
+      deps.metrics?.eventsProcessed.inc({ outcome: 'seen before' }, result.events - result.applied)
+      return result
+    },
+    {
+      connection: workerConnection,
+      prefix,
+      concurrency: config.NUDGE_WORKER_CONCURRENCY,
+      stalledInterval: config.NUDGE_JOB_STALLED,
+      lockDuration: config.NUDGE_JOB_STALLED,
+      // BullMQ fails a job for good after one stall by default, losing its events when two
+      // workers die in turn. Processing is idempotent per event id, so re-running is harmless.
+      maxStalledCount: 1_000_000,
+    },
+  )
   worker.on('failed', (job, err) => {
     logger.warn(
       { jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
@@ -131,15 +192,21 @@ export async function startWorkers(deps: WorkersDeps): Promise<{ close(): Promis
   })
 
   return {
+    rules,
     async close() {
       await pump?.stop()
       await pumping
       await maintenance.close()
       await worker.close()
+      await delayedWorker.close()
       await queue.close()
+      await delayedQueue.close()
+      await rules.close()
       // BullMQ leaves connections it was given open.
       workerConnection.disconnect()
       queueConnection.disconnect()
+      delayedConnection.disconnect()
+      delayedWorkerConnection.disconnect()
     },
   }
 }

@@ -10,6 +10,8 @@ import { authorize, INGEST_LIMITS, type IngestResponse, ingest, writeKeyOf } fro
 export const eventsBatchRequest = z.object({
   events: z.array(z.unknown()),
   writeKey: z.string().optional(),
+  /** An identity token from POST /v1/identity (or send it as the X-Nudge-Token header). */
+  token: z.string().max(4096).optional(),
 })
 export type EventsBatchRequest = z.infer<typeof eventsBatchRequest>
 export type EventsBatchResponse = IngestResponse
@@ -24,7 +26,7 @@ export function register(app: Hono<HonoEnv>): void {
         issues: [{ field: 'events', reason: 'expected an array of events' }],
       })
     }
-    const { events } = parsed.data
+    const { events, token } = parsed.data
     if (events.length === 0) {
       throw new ApiError('BAD_REQUEST', 'The batch is empty; send 1 to 500 events.', {
         issues: [{ field: 'events', reason: 'expected 1 to 500 events' }],
@@ -40,6 +42,7 @@ export function register(app: Hono<HonoEnv>): void {
       c,
       who,
       events.map((event, index) => ({ index, field: `events[${index}]`, event })),
+      { token },
     )
   })
 }

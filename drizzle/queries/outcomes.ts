@@ -2,7 +2,7 @@
  * @module Offer outcomes: batched, idempotent inserts (a replayed outcome is a no-op thanks to
  * the (offer, kind) key) and the per-rule figures the admin stats and the console show.
  */
-import { and, eq, gte, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import type { Db } from '../client'
 import { type OutcomeKind, offerOutcomes } from '../schema/offers'
 
@@ -43,21 +43,25 @@ export type RuleFigures = {
 
 /** Outcome counts per rule of a site since `since` (all time when absent). */
 export async function ruleFigures(db: Db, siteId: string, since?: Date): Promise<RuleFigures[]> {
-  // A conversion belongs to the holdout when its offer id has a holdout row.
-  const rows = await db
-    .select({
-      ruleId: offerOutcomes.ruleId,
-      kind: offerOutcomes.kind,
-      n: sql<number>`count(*)::int`,
-      holdoutConverted: sql<number>`count(*) filter (where ${offerOutcomes.kind} = 'converted' and exists (select 1 from ${offerOutcomes} h where h.offer_id = ${offerOutcomes.offerId} and h.kind = 'holdout'))::int`,
-    })
-    .from(offerOutcomes)
-    .where(and(eq(offerOutcomes.siteId, siteId), since ? gte(offerOutcomes.at, since) : undefined))
-    .groupBy(offerOutcomes.ruleId, offerOutcomes.kind)
+  // A conversion belongs to the holdout when its offer id has a holdout row. Raw SQL for the
+  // correlated subquery: both sides are offer_outcomes, so the aliases must be explicit.
+  const { rows } = await db.execute<{
+    rule_id: string
+    kind: OutcomeKind
+    n: number
+    holdout_converted: number
+  }>(sql`
+    select o.rule_id, o.kind, count(*)::int as n,
+      (count(*) filter (where o.kind = 'converted' and exists (
+        select 1 from offer_outcomes h where h.offer_id = o.offer_id and h.kind = 'holdout'
+      )))::int as holdout_converted
+    from offer_outcomes o
+    where o.site_id = ${siteId} ${since ? sql`and o.at >= ${since.toISOString()}` : sql``}
+    group by o.rule_id, o.kind`)
   const byRule = new Map<string, RuleFigures>()
   for (const row of rows) {
-    const figures = byRule.get(row.ruleId) ?? {
-      ruleId: row.ruleId,
+    const figures = byRule.get(row.rule_id) ?? {
+      ruleId: row.rule_id,
       delivered: 0,
       holdout: 0,
       shown: 0,
@@ -67,12 +71,12 @@ export async function ruleFigures(db: Db, siteId: string, since?: Date): Promise
       holdoutConverted: 0,
     }
     if (row.kind === 'converted') {
-      figures.converted += row.n - row.holdoutConverted
-      figures.holdoutConverted += row.holdoutConverted
+      figures.converted += row.n - row.holdout_converted
+      figures.holdoutConverted += row.holdout_converted
     } else {
       figures[row.kind] += row.n
     }
-    byRule.set(row.ruleId, figures)
+    byRule.set(row.rule_id, figures)
   }
   return [...byRule.values()]
 }

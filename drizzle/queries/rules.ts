@@ -204,3 +204,12 @@ export async function listActiveRuleVersions(db: Db) {
     .innerJoin(sites, eq(sites.id, rules.siteId))
     .where(eq(rules.status, 'active'))
 }
+
+/** The site's IANA time zone (rule conditions on time and "today"); UTC when unknown. */
+export async function siteTimezone(db: Db, siteId: string): Promise<string> {
+  const [row] = await db
+    .select({ timezone: sites.timezone })
+    .from(sites)
+    .where(eq(sites.id, siteId))
+  return row?.timezone ?? 'UTC'
+}

@@ -1,11 +1,14 @@
 /**
  * @module Typed reads and writes of sites: create, look up by write key or secret, edit the
  * origin allow-list, rotate keys. Secrets leave this module only when just made, and their hash
- * never leaves it.
+ * never leaves it. The secret is also stored sealed (runtime/secret-box.ts, bound to the site
+ * id) when the caller passes the install's box, so the api can check userHash proofs; it leaves
+ * this module only sealed (`findSealedSecret`).
  */
 import { createHash } from 'node:crypto'
 import { and, asc, eq, or, type SQL, sql } from 'drizzle-orm'
 import { newId, randomKey } from '../../runtime/ids'
+import type { SecretBox } from '../../runtime/secret-box'
 import type { Db } from '../client'
 import { type OriginPattern, parseOriginPattern } from '../origins'
 import { sites } from '../schema/index'
@@ -62,8 +65,10 @@ function pattern(text: string): OriginPattern {
 
 /**
  * Creates a site with fresh keys unless some are given. Origins are normalised and deduplicated.
+ * With `box`, the secret is also stored sealed (needed for userHash proofs; without it the site
+ * must rotate its secret before POST /v1/identity accepts a userId).
  * Throws when an origin is invalid or a given key is already in use.
- * @example const { site, writeKey, secret } = await createSite(db, { name: 'Shop', allowedOrigins: [] })
+ * @example const { site, writeKey, secret } = await createSite(db, { name: 'Shop', allowedOrigins: [], box })
  */
 export async function createSite(
   db: Db,
@@ -72,17 +77,20 @@ export async function createSite(
     allowedOrigins: readonly string[]
     writeKey?: string
     secret?: string
+    box?: SecretBox
   },
 ): Promise<SiteWithKeys> {
   const writeKey = input.writeKey ?? newWriteKey()
   const secret = input.secret ?? newSecret()
+  const id = newId('site')
   const [site] = await db
     .insert(sites)
     .values({
-      id: newId('site'),
+      id,
       name: input.name,
       writeKey,
       secretHash: hashSecret(secret),
+      secretSealed: input.box?.seal(secret, id) ?? null,
       allowedOrigins: [...new Set(input.allowedOrigins.map(pattern))],
     })
     .returning(siteColumns)
@@ -175,15 +183,65 @@ export async function removeOrigin(
  * Undefined when no site matches.
  * @example const rotated = await rotateKeys(db, 'sit_…'); if (rotated) show(rotated.secret)
  */
-export async function rotateKeys(db: Db, ref: string): Promise<SiteWithKeys | undefined> {
+export async function rotateKeys(
+  db: Db,
+  ref: string,
+  box?: SecretBox,
+): Promise<SiteWithKeys | undefined> {
   const writeKey = newWriteKey()
   const secret = newSecret()
+  const found = await findSite(db, ref)
+  if (!found) {
+    return undefined
+  }
   const [site] = await db
     .update(sites)
-    .set({ writeKey, secretHash: hashSecret(secret) })
-    .where(byRef(ref))
+    .set({
+      writeKey,
+      secretHash: hashSecret(secret),
+      secretSealed: box?.seal(secret, found.id) ?? null,
+    })
+    .where(eq(sites.id, found.id))
     .returning(siteColumns)
   return site && { site, writeKey, secret }
+}
+
+/**
+ * Replaces only the secret (pages keep their write key), sealing the new one. The old secret
+ * stops working at once here, in api processes within NUDGE_SITE_CACHE_TTL; userHash values
+ * made with it stop proving anything at once, and tokens already issued live out their TTL.
+ * Undefined when no site matches.
+ * @example const rotated = await rotateSecret(db, 'sit_…', box); if (rotated) show(rotated.secret)
+ */
+export async function rotateSecret(
+  db: Db,
+  ref: string,
+  box: SecretBox,
+): Promise<SiteWithKeys | undefined> {
+  const secret = newSecret()
+  const found = await findSite(db, ref)
+  if (!found) {
+    return undefined
+  }
+  const [site] = await db
+    .update(sites)
+    .set({ secretHash: hashSecret(secret), secretSealed: box.seal(secret, found.id) })
+    .where(eq(sites.id, found.id))
+    .returning(siteColumns)
+  return site && { site, writeKey: site.writeKey, secret }
+}
+
+/**
+ * The site's sealed secret: a string to open with the install's box, null when the site was
+ * made before secrets were sealed (rotate its secret), undefined when there is no such site.
+ * @example const sealed = await findSealedSecret(db, 'sit_…')
+ */
+export async function findSealedSecret(db: Db, siteId: string): Promise<string | null | undefined> {
+  const [row] = await db
+    .select({ sealed: sites.secretSealed })
+    .from(sites)
+    .where(eq(sites.id, siteId))
+  return row === undefined ? undefined : row.sealed
 }
 
 export const DEMO_SITE_NAME = 'Demo store'
@@ -198,7 +256,7 @@ const DEMO_ORIGINS = ['http://localhost:*', 'http://127.0.0.1:*']
  */
 export async function ensureDemoSite(
   db: Db,
-  keys: { writeKey?: string; secret?: string },
+  keys: { writeKey?: string; secret?: string; box?: SecretBox },
 ): Promise<{ created: true; site: Site; writeKey: string; secret: string } | { created: false }> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(current_schema() || '.demo-site'))`)

@@ -4,8 +4,8 @@
  */
 import { createHash } from 'node:crypto'
 import type { EventType } from '../../streams/events'
+import { compileConditions, type Facts } from '../../streams/rule-conditions'
 import type { LoadedRule } from '../../streams/rules'
-import { compileConditions, type Facts } from './conditions'
 
 export type CompiledRule = {
   rule: LoadedRule

@@ -21,19 +21,19 @@ import type { StoredEvent } from '../../streams/events'
 import type { Keys } from '../../streams/keys'
 import { INBOX, type Offer, type OfferProduct } from '../../streams/offers'
 import { countField } from '../../streams/profile'
-import { withScripts } from '../scripts/load'
-import { bucket, type CompiledRule } from './compile'
 import {
   factsFor,
   type PastOffer,
   parseOfferMember,
   readShoppers,
   type ShopperState,
-} from './facts'
+} from '../../streams/rule-facts'
+import { withScripts } from '../scripts/load'
+import { bucket, type CompiledRule } from './compile'
 import type { RuleIndex, SiteRules } from './rule-cache'
 
 /** Decision traces kept per shopper (newest first) and for how long. */
-const TRACE = { keep: 20, ttlMs: 7 * 86_400_000, explained: 5 } as const
+const TRACE = { keep: 20, ttlMs: 7 * 86_400_000, listed: 10, explained: 5 } as const
 /** Offers remembered per shopper (for caps, cooldown, acks and attribution). */
 const OFFERS_KEPT = 100
 /** Decision markers and past offers are kept this long: longer than any cap period or window. */
@@ -58,6 +58,8 @@ export type OfferDeps = {
   profileOf: (event: StoredEvent) => string
   attributionMs: number
   maxEventAgeMs: number
+  /** Counts decisions by outcome (runtime/metrics.ts `offerDecisions`). */
+  onDecision?: (decision: Trace['decision']) => void
 }
 
 type RuleResult = {
@@ -74,7 +76,42 @@ export type Trace = {
   type: string
   decision: 'offer' | 'holdout' | 'none' | 'scheduled' | 'cancelled'
   offerId?: string
+  /**
+   * The rules that mattered, highest priority first: every rule whose conditions passed, and
+   * up to 10 of the others (5 of them with the reasons in words). A short trace, so writing it
+   * costs little next to deciding.
+   */
   rules: RuleResult[]
+  /** How many further rules ended each way: `{ "conditions not met": 240 }`. */
+  others?: Record<string, number>
+}
+
+/** Reasons still to be put into words; only for traces that are kept (see recordTraces). */
+const pendingWhy = new WeakMap<RuleResult, () => string[]>()
+
+/** Lists a rule's result in the trace, or only counts it once the list is long enough. */
+function note(
+  trace: Trace,
+  rule: CompiledRule,
+  result: string,
+  important: boolean,
+  why?: () => string[],
+): void {
+  if (important || trace.rules.length < TRACE.listed) {
+    const entry: RuleResult = {
+      ruleId: rule.id,
+      version: rule.version,
+      name: rule.rule.name,
+      result,
+    }
+    if (why && trace.rules.filter((r) => pendingWhy.has(r)).length < TRACE.explained) {
+      pendingWhy.set(entry, why)
+    }
+    trace.rules.push(entry)
+    return
+  }
+  trace.others ??= {}
+  trace.others[result] = (trace.others[result] ?? 0) + 1
 }
 
 const OUTCOME_OF = {
@@ -144,12 +181,15 @@ export async function decideOffers(
   if (work.length === 0) {
     return []
   }
+  // Only a site with rules needs audience anchors; outcome bookkeeping alone writes nothing.
   const states = await readShoppers(
     deps.redis,
     deps.keys,
     [...wanted].map(([profile, anchor]) => ({ profile, anchor })),
+    work.some((w) => w.site !== undefined),
   )
   const rows: OutcomeRow[] = []
+  const traces: [string, Trace][] = []
   for (const { event, profile, site } of work) {
     const state = states.get(profile) as ShopperState
     rows.push(...outcomesOf(deps, event, profile, state))
@@ -175,23 +215,19 @@ export async function decideOffers(
       decision: 'none',
       rules: [],
     }
-    let explained = 0
     const consider = (rule: CompiledRule): boolean => {
-      const base = { ruleId: rule.id, version: rule.version, name: rule.rule.name }
       if (!isLive(rule, now)) {
-        trace.rules.push({ ...base, result: 'outside its schedule' })
+        note(trace, rule, 'outside its schedule', false)
         return false
       }
-      if (bucket(state.anchor, rule.id, 'audience') >= rule.rule.audiencePercent) {
-        trace.rules.push({ ...base, result: 'shopper not in its audience' })
+      // The hash is only worth computing for a partial audience.
+      const audience = rule.rule.audiencePercent
+      if (audience < 100 && bucket(state.anchor, rule.id, 'audience') >= audience) {
+        note(trace, rule, 'shopper not in its audience', false)
         return false
       }
       if (!rule.predicate(facts)) {
-        const entry: RuleResult = { ...base, result: 'conditions not met' }
-        if (explained++ < TRACE.explained) {
-          entry.why = rule.explain(facts).lines
-        }
-        trace.rules.push(entry)
+        note(trace, rule, 'conditions not met', false, () => rule.explain(facts).lines)
         return false
       }
       return true
@@ -200,36 +236,26 @@ export async function decideOffers(
     for (const rule of delayed) {
       if (consider(rule) && deps.delayed) {
         await scheduleDelayed(deps, rule, profile, state, event)
-        trace.rules.push({
-          ruleId: rule.id,
-          version: rule.version,
-          name: rule.rule.name,
-          result: `scheduled in ${Math.round((rule.rule.trigger.delay ?? 0) / 1000)}s`,
-        })
+        note(
+          trace,
+          rule,
+          `scheduled in ${Math.round((rule.rule.trigger.delay ?? 0) / 1000)}s`,
+          true,
+        )
         trace.decision = 'scheduled'
       }
     }
     let decided = false
     for (const rule of immediate) {
       if (decided) {
-        trace.rules.push({
-          ruleId: rule.id,
-          version: rule.version,
-          name: rule.rule.name,
-          result: 'not considered: a higher-priority rule won',
-        })
+        note(trace, rule, 'not considered: a higher-priority rule won', false)
         continue
       }
       if (!consider(rule)) {
         continue
       }
       const taken = await take(deps, rule, profile, state, event, event.id, now)
-      trace.rules.push({
-        ruleId: rule.id,
-        version: rule.version,
-        name: rule.rule.name,
-        result: taken.result,
-      })
+      note(trace, rule, taken.result, true)
       if (taken.row) {
         rows.push(taken.row)
         trace.decision = taken.row.kind === 'holdout' ? 'holdout' : 'offer'
@@ -239,8 +265,16 @@ export async function decideOffers(
         decided = true
       }
     }
-    await recordTrace(deps, profile, trace)
+    deps.onDecision?.(trace.decision)
+    // Of a job's "nothing happened" traces only each shopper's last is kept: the list holds
+    // 20, and twenty identical misses of one burst would push out the decisions that matter.
+    const previous = traces.findLastIndex(([p]) => p === profile)
+    if (previous >= 0 && traces[previous]?.[1].decision === 'none') {
+      traces.splice(previous, 1)
+    }
+    traces.push([profile, trace])
   }
+  await recordTraces(deps, traces)
   return rows
 }
 
@@ -284,6 +318,20 @@ async function take(
 ): Promise<Taken> {
   const redis = withScripts(deps.redis)
   const spec = rule.rule
+  // Known refusals skip the round trips. `state.offers` is a subset of what decide-5.lua
+  // counts (read at the start of the job, plus what this job took), so when it already says
+  // "cooldown" or "capped" the script would too; when it does not, the script decides.
+  const cooldown = spec.caps.cooldown ?? 0
+  if (cooldown > 0 && state.offers.some((o) => now - o.at < cooldown)) {
+    return { result: 'shopper is in a cooldown after an earlier offer', stop: true }
+  }
+  const cap = spec.caps.perShopper
+  if (
+    cap &&
+    state.offers.filter((o) => o.ruleId === rule.id && now - o.at < cap.period).length >= cap.count
+  ) {
+    return { result: 'per-shopper cap reached' }
+  }
   const holdout = bucket(state.anchor, rule.id, 'holdout') < spec.holdoutPercent
   const budget = spec.caps.budget
   const budgetKey = deps.keys.ruleBudget(rule.id)
@@ -338,6 +386,9 @@ async function take(
   const past = member ? parseOfferMember(member, now) : undefined
   if (!past) {
     return { result: 'already decided earlier (nothing new sent)', stop: true }
+  }
+  if (status === 'new') {
+    state.offers.push(past)
   }
   const kind = past.kind === 'h' ? 'holdout' : 'delivered'
   return {
@@ -426,14 +477,30 @@ async function cancelDelayed(deps: OfferDeps, profile: string, type: string): Pr
   }
 }
 
-async function recordTrace(deps: OfferDeps, profile: string, trace: Trace): Promise<void> {
-  const key = deps.keys.profileDecisions(profile)
-  await deps.redis
-    .multi()
-    .lpush(key, JSON.stringify(trace))
-    .ltrim(key, 0, TRACE.keep - 1)
-    .pexpire(key, TRACE.ttlMs)
-    .exec()
+/** Writes a job's traces in one round trip (diagnostics: a trace lost to a crash is harmless). */
+async function recordTraces(deps: OfferDeps, traces: readonly [string, Trace][]): Promise<void> {
+  if (traces.length === 0) {
+    return
+  }
+  const pipeline = deps.redis.pipeline()
+  for (const [profile, trace] of traces) {
+    for (const entry of trace.rules) {
+      const why = pendingWhy.get(entry)
+      if (why) {
+        entry.why = why()
+      }
+    }
+    const key = deps.keys.profileDecisions(profile)
+    pipeline
+      .lpush(key, JSON.stringify(trace))
+      .ltrim(key, 0, TRACE.keep - 1)
+      .pexpire(key, TRACE.ttlMs)
+  }
+  await pipeline.exec()
+}
+
+function recordTrace(deps: OfferDeps, profile: string, trace: Trace): Promise<void> {
+  return recordTraces(deps, [[profile, trace]])
 }
 
 /**

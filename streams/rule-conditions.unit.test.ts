@@ -1,9 +1,9 @@
 /** The condition table: each kind of fact and operator, passing and failing, with its words. */
 import { describe, expect, it } from 'vitest'
-import type { StoredEvent } from '../../streams/events'
-import type { RecentEvent } from '../../streams/profile'
-import { type Condition, condition } from '../../streams/rules'
-import { compileConditions, type Facts, localTime } from './conditions'
+import type { StoredEvent } from './events'
+import type { RecentEvent } from './profile'
+import { compare, compileConditions, type Facts, localTime, tester } from './rule-conditions'
+import { type Condition, condition, type Operator } from './rules'
 
 const T = Date.UTC(2026, 10, 27, 14, 30) // a Friday, 14:30 UTC
 const MIN = 60_000
@@ -257,5 +257,45 @@ describe('conditions', () => {
     expect(compileConditions(c).predicate(facts({ recent, timezone: 'Pacific/Honolulu' }))).toBe(
       false,
     )
+  })
+})
+
+describe('tester', () => {
+  const values: unknown[] = [
+    undefined,
+    null,
+    '',
+    'Shoes',
+    'shoes',
+    'hats',
+    0,
+    3,
+    200,
+    250,
+    true,
+    false,
+  ]
+  const expectations: [Operator, unknown][] = [
+    ['eq', 'SHOES'],
+    ['eq', 3],
+    ['eq', true],
+    ['ne', 'shoes'],
+    ['ne', 3],
+    ['gt', 200],
+    ['gte', 200],
+    ['lt', 3],
+    ['lte', 3],
+    ['in', ['hats', 3]],
+    ['contains', 'HOE'],
+    ['startsWith', 'sh'],
+    ['exists', undefined],
+  ]
+  it.each(expectations)('agrees with compare for %s %j', (op, expected) => {
+    const test = tester(op, expected)
+    for (const actual of values) {
+      expect(test(actual), `${JSON.stringify(actual)} ${op} ${JSON.stringify(expected)}`).toBe(
+        compare(actual, op, expected),
+      )
+    }
   })
 })

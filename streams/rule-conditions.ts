@@ -7,9 +7,9 @@
  * passed or failed: the decision trace and the admin preview show those lines.
  */
 
-import type { StoredEvent } from '../../streams/events'
-import type { RecentEvent } from '../../streams/profile'
-import type { Condition, LeafCondition, Operator } from '../../streams/rules'
+import type { StoredEvent } from './events'
+import type { RecentEvent } from './profile'
+import type { Condition, LeafCondition, Operator } from './rules'
 
 /** "New vs returning": first seen more than this before the event. */
 export const RETURNING_AFTER_MS = 30 * 60_000
@@ -31,6 +31,12 @@ export type Facts = {
   recent: RecentEvent[]
   /** The site's IANA time zone. */
   timezone: string
+  /**
+   * Per-event memo of fact values, by slot (see `slotOf`): many rules ask the same question
+   * ("clicks on shoes in the last 10 minutes"), and with 1,000 rules answering it once per
+   * event instead of once per rule is most of the evaluation cost. Make a fresh [] per event.
+   */
+  memo?: unknown[]
 }
 
 export type Predicate = (facts: Facts) => boolean
@@ -78,6 +84,38 @@ export function compare(actual: unknown, op: Operator, expected: unknown): boole
   }
 }
 
+/**
+ * `compare` specialised once per condition: the operator is chosen and the expected text
+ * lowercased at compile time, so evaluating a rule does no string work for its own side.
+ * Same results as `compare` (the unit tests check both).
+ */
+export function tester(op: Operator, expected: unknown): (actual: unknown) => boolean {
+  const lower = typeof expected === 'string' ? expected.toLowerCase() : expected
+  const num = typeof expected === 'number' ? expected : Number.NaN
+  switch (op) {
+    case 'exists':
+      return (a) => a !== undefined && a !== null && a !== ''
+    case 'eq':
+      return typeof lower === 'string'
+        ? (a) => typeof a === 'string' && (a === expected || a.toLowerCase() === lower)
+        : (a) => a === lower
+    case 'ne':
+      return typeof lower === 'string'
+        ? (a) => a === undefined || a === null || typeof a !== 'string' || a.toLowerCase() !== lower
+        : (a) => a === undefined || a === null || a !== lower
+    case 'gt':
+      return (a) => typeof a === 'number' && a > num
+    case 'gte':
+      return (a) => typeof a === 'number' && a >= num
+    case 'lt':
+      return (a) => typeof a === 'number' && a < num
+    case 'lte':
+      return (a) => typeof a === 'number' && a <= num
+    default:
+      return (a) => compare(a, op, expected)
+  }
+}
+
 function eventField(event: StoredEvent, path: string): unknown {
   let value: unknown = event.props
   for (const part of path.split('.')) {
@@ -113,6 +151,20 @@ export function localTime(
   ts: number,
   timezone: string,
 ): { hour: number; day: string; midnight: number } {
+  // Rules evaluated on one event ask for the same instant many times; formatToParts is slow.
+  if (lastTime && lastTime.ts === ts && lastTime.timezone === timezone) {
+    return lastTime.value
+  }
+  const value = computeLocalTime(ts, timezone)
+  lastTime = { ts, timezone, value }
+  return value
+}
+
+let lastTime: { ts: number; timezone: string; value: LocalTime } | undefined
+
+type LocalTime = { hour: number; day: string; midnight: number }
+
+function computeLocalTime(ts: number, timezone: string): LocalTime {
   let format = zoneFormats.get(timezone)
   if (!format) {
     format = new Intl.DateTimeFormat('en-GB', {
@@ -172,11 +224,51 @@ function leafParts(c: LeafCondition): {
   test: (actual: unknown, f: Facts) => boolean
   text: string
 } {
+  return { ...leafPartsOf(c) }
+}
+
+/**
+ * What a leaf's value depends on (not its operator or threshold): leaves with equal keys share
+ * one memo slot.
+ */
+function factKey(c: LeafCondition): string {
+  switch (c.kind) {
+    case 'event':
+      return `event:${c.field}`
+    case 'profile':
+      return `profile:${c.fact}:${c.category?.toLowerCase() ?? ''}:${c.eventType ?? ''}`
+    case 'count':
+      return `count:${c.event}:${JSON.stringify(c.where)}:${c.within}`
+    case 'page':
+      return 'page'
+    case 'time':
+      return 'time'
+  }
+}
+
+const slots = new Map<string, number>()
+const MISSING = Symbol('missing')
+
+/** A small integer per distinct fact key, for `Facts.memo`; grows only with new kinds of facts. */
+function slotOf(key: string): number {
+  let slot = slots.get(key)
+  if (slot === undefined) {
+    slot = slots.size
+    slots.set(key, slot)
+  }
+  return slot
+}
+
+function leafPartsOf(c: LeafCondition): {
+  actual: (f: Facts) => unknown
+  test: (actual: unknown, f: Facts) => boolean
+  text: string
+} {
   switch (c.kind) {
     case 'event':
       return {
         actual: (f) => eventField(f.event, c.field),
-        test: (a) => compare(a, c.op, c.value),
+        test: tester(c.op, c.value),
         text: `event ${c.field} ${fmt(c.op, c.value)}`,
       }
     case 'profile': {
@@ -200,10 +292,10 @@ function leafParts(c: LeafCondition): {
             return p.first !== undefined && f.event.ts - p.first > RETURNING_AFTER_MS
         }
       }
-      return { actual, test: (a) => compare(a, c.op, c.value), text }
+      return { actual, test: tester(c.op, c.value), text }
     }
     case 'count': {
-      const where = c.where.map((w) => ({ ...w }))
+      const where = c.where.map((w) => ({ ...w, test: tester(w.op, w.value) }))
       const within = c.within === 'today' ? 'today' : `in the last ${fmtDuration(c.within)}`
       const filter = where.length
         ? ` where ${where.map((w) => `${w.field} ${fmt(w.op, w.value)}`).join(' and ')}`
@@ -219,14 +311,14 @@ function leafParts(c: LeafCondition): {
               r.type === c.event &&
               r.ts >= from &&
               r.ts <= to &&
-              where.every((w) => compare(r[w.field], w.op, w.value))
+              where.every((w) => w.test(r[w.field]))
             ) {
               n++
             }
           }
           return n
         },
-        test: (a) => compare(a, c.op, c.value),
+        test: tester(c.op, c.value),
         text: `${c.event} events${filter} ${within} ${fmt(c.op, c.value)}`,
       }
     }
@@ -332,7 +424,24 @@ function compileNode(c: Condition): Compiled {
       },
     }
   }
-  const { actual, test, text } = leafParts(c as LeafCondition)
+  const leaf = c as LeafCondition
+  const parts = leafParts(leaf)
+  const { test, text } = parts
+  const slot = slotOf(factKey(leaf))
+  const compute = parts.actual
+  const actual = (f: Facts): unknown => {
+    const memo = f.memo
+    if (!memo) {
+      return compute(f)
+    }
+    const known = memo[slot]
+    if (known !== undefined) {
+      return known === MISSING ? undefined : known
+    }
+    const value = compute(f)
+    memo[slot] = value === undefined ? MISSING : value
+    return value
+  }
   return {
     predicate: (f) => test(actual(f), f),
     explain: (f, depth) => {

@@ -1,0 +1,97 @@
+/**
+ * @module Staff sign-in for the console and the admin API: POST /v1/admin/login, POST
+ * /v1/admin/logout, GET /v1/admin/session, and POST /v1/admin/tokens (an API token for
+ * scripts). Passwords are checked with scrypt (runtime/passwords.ts); a wrong email and a
+ * wrong password get the same answer, so the API does not tell who has an account.
+ */
+import type { Hono } from 'hono'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { z } from 'zod'
+import {
+  createSession,
+  createStaffToken,
+  deleteSession,
+  findSession,
+  findStaffByEmail,
+} from '../../drizzle/queries/staff'
+import { verifyPassword } from '../../runtime/passwords'
+import { requireStaff, SESSION_COOKIE } from '../admin/auth'
+import { parseWith } from '../admin/validate'
+import { readJsonBody } from '../body'
+import type { HonoEnv } from '../context'
+import { ApiError } from '../errors'
+
+const ADMIN_BODY_BYTES = 256 * 1024
+
+const login = z.object({
+  email: z.string().min(3).max(254),
+  password: z.string().min(1).max(1024),
+  /** Only needed when the email has accounts on several sites. */
+  siteId: z.string().max(128).optional(),
+})
+
+export function register(app: Hono<HonoEnv>): void {
+  app.post('/v1/admin/login', async (c) => {
+    const input = parseWith(login, await readJsonBody(c, ADMIN_BODY_BYTES))
+    const { db, config } = c.get('services')
+    const accounts = (await findStaffByEmail(db, input.email)).filter(
+      (a) => input.siteId === undefined || a.siteId === input.siteId,
+    )
+    const checks = await Promise.all(
+      accounts.map((a) => verifyPassword(input.password, a.passwordHash)),
+    )
+    const matching = accounts.filter((_, i) => checks[i])
+    if (matching.length === 0) {
+      throw new ApiError('UNAUTHORIZED', 'Email or password is wrong.')
+    }
+    if (matching.length > 1) {
+      throw new ApiError('CONFLICT', 'This email has accounts on several sites; send siteId too.', {
+        extra: { sites: matching.map((a) => a.siteId) },
+      })
+    }
+    const staff = matching[0] as (typeof matching)[number]
+    const session = await createSession(db, staff.id, config.NUDGE_SESSION_TTL)
+    setCookie(c, SESSION_COOKIE, session.id, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: new URL(c.req.url).protocol === 'https:',
+      path: '/',
+      expires: session.expiresAt,
+    })
+    return c.json({
+      staff: { id: staff.id, email: staff.email, role: staff.role, siteId: staff.siteId },
+      csrfToken: session.csrfToken,
+      expiresAt: session.expiresAt.toISOString(),
+    })
+  })
+
+  app.post('/v1/admin/logout', async (c) => {
+    await requireStaff(c)
+    const id = getCookie(c, SESSION_COOKIE)
+    if (id) {
+      await deleteSession(c.get('services').db, id)
+    }
+    deleteCookie(c, SESSION_COOKIE, { path: '/' })
+    return c.body(null, 204)
+  })
+
+  app.get('/v1/admin/session', async (c) => {
+    const staff = await requireStaff(c)
+    const id = getCookie(c, SESSION_COOKIE)
+    const session = id ? await findSession(c.get('services').db, id) : undefined
+    return c.json({
+      staff,
+      ...(session && { csrfToken: session.csrfToken, expiresAt: session.expiresAt.toISOString() }),
+    })
+  })
+
+  app.post('/v1/admin/tokens', async (c) => {
+    const staff = await requireStaff(c)
+    const input = parseWith(
+      z.object({ name: z.string().trim().min(1, 'give the token a name').max(100) }),
+      await readJsonBody(c, ADMIN_BODY_BYTES),
+    )
+    const token = await createStaffToken(c.get('services').db, staff.id, input.name)
+    return c.json({ token, note: 'Shown once: store it now.' }, 201)
+  })
+}

@@ -1,0 +1,154 @@
+/** @jsxImportSource hono/jsx */
+/**
+ * @module What every console page handler shares: the signed-in wrapper (session from GET
+ * /v1/admin/session; a 401 anywhere redirects to sign-in and back), the admin client as the
+ * visitor, and rendering with the console's headers (`no-store`, no framing, a CSP allowing only
+ * the console's own script and stylesheet).
+ */
+import type { Context, Hono } from 'hono'
+import { html } from 'hono/html'
+import type { HonoEnv } from '../api/context'
+import {
+  type AdminClient,
+  type ApiFailure,
+  createAdminClient,
+  SignInNeeded,
+  type StaffView,
+} from './admin-client'
+import type { Notice } from './layout'
+import { ConfirmPage } from './pages/confirm'
+import { SignInPage } from './pages/sign-in'
+
+export type C = Context<HonoEnv>
+
+/** What a signed-in page handler gets. */
+export type PageCtx = {
+  staff: StaffView
+  /** The session's CSRF token, rendered into forms. */
+  csrf: string
+  /** The admin API as this person, for reads (and read-only POSTs such as preview). */
+  api: AdminClient
+  /** The admin API as this person, for a change, with the CSRF token the form posted. */
+  asPosted(token: string): AdminClient
+}
+
+export const FORM_BYTES = 256 * 1024
+
+const HEADERS = {
+  'Cache-Control': 'no-store',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'same-origin',
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy':
+    "default-src 'self'; img-src 'self' https: data:; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+}
+
+export function render(c: C, page: unknown, status: 200 | 400 | 403 | 404 | 409 | 500 = 200) {
+  return c.html(html`<!doctype html>${page}`, status, HEADERS)
+}
+
+/** Only console paths are followed after sign-in (never another site). */
+export function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/console(\/|$|\?)/.test(next) && !next.startsWith('//')
+    ? next
+    : '/console/rules'
+}
+
+export function failureStatus(failure: ApiFailure): 400 | 403 | 404 | 409 | 500 {
+  return ([400, 403, 404, 409] as const).find((s) => s === failure.status) ?? 500
+}
+
+/** The outcome of a change a redirect carries (`?done=…` / `?failed=…`), as a notice. */
+export function queryNotice(c: C): Notice | undefined {
+  const failed = c.req.query('failed')
+  const done = c.req.query('done')
+  return failed ? { kind: 'bad', text: failed } : done ? { kind: 'good', text: done } : undefined
+}
+
+/** Redirects to `path` with the outcome of a change in words. */
+export function redirectWith(c: C, path: string, ok: boolean, text: string): Response {
+  const sep = path.includes('?') ? '&' : '?'
+  return c.redirect(`${path}${sep}${ok ? 'done' : 'failed'}=${encodeURIComponent(text)}`, 303)
+}
+
+/**
+ * Unless the post says `confirmed=1` (the script adds it after its `confirm()`), the page that
+ * asks `question` first and posts the same fields again; undefined when confirmed.
+ */
+export function confirmFirst(
+  c: C,
+  ctx: PageCtx,
+  entries: [string, string][],
+  ask: { question: string; yes: string; back: string },
+): Response | Promise<Response> | undefined {
+  if (entries.some(([name, value]) => name === 'confirmed' && value === '1')) {
+    return undefined
+  }
+  return render(
+    c,
+    <ConfirmPage
+      staff={ctx.staff}
+      csrf={ctx.csrf}
+      question={ask.question}
+      action={new URL(c.req.url).pathname}
+      fields={entries}
+      yes={ask.yes}
+      back={ask.back}
+    />,
+  )
+}
+
+/** A path parameter of the matched console route (always present there). */
+export function param(c: C, name: string): string {
+  return c.req.param(name) ?? ''
+}
+
+export async function formEntries(c: C): Promise<[string, string][]> {
+  const form = await c.req.formData()
+  const entries: [string, string][] = []
+  form.forEach((value, name) => {
+    if (typeof value === 'string') {
+      entries.push([name, value])
+    }
+  })
+  return entries
+}
+
+/**
+ * The console's page tools on `app`: its in-process admin client and the signed-in wrapper.
+ * @example const { page } = pageTools(app); app.get('/console/x', page(async (c, ctx) => …))
+ */
+export function pageTools(app: Hono<HonoEnv>) {
+  const request = (url: string, init: RequestInit) => app.request(url, init)
+
+  function clientFor(c: C, csrf?: string): AdminClient {
+    return createAdminClient(request, c.req.url, { cookie: c.req.header('cookie') ?? '', csrf })
+  }
+
+  /** Wraps a page that needs a signed-in person; no session (or an expired one) → sign-in. */
+  function page(handler: (c: C, ctx: PageCtx) => Promise<Response>) {
+    return async (c: C) => {
+      try {
+        const session = await clientFor(c).session()
+        if (!session.ok) {
+          return render(c, <SignInPage error={session.error.message} />, failureStatus(session))
+        }
+        const csrf = session.data.csrfToken ?? ''
+        return await handler(c, {
+          staff: session.data.staff,
+          csrf,
+          api: clientFor(c, csrf),
+          asPosted: (token) => clientFor(c, token),
+        })
+      } catch (err) {
+        if (err instanceof SignInNeeded) {
+          const url = new URL(c.req.url)
+          const next = c.req.method === 'GET' ? url.pathname + url.search : url.pathname
+          return c.redirect(`/console/sign-in?next=${encodeURIComponent(next)}&expired=1`, 303)
+        }
+        throw err
+      }
+    }
+  }
+  return { request, clientFor, page }
+}

@@ -1,0 +1,69 @@
+/** @jsxImportSource hono/jsx */
+/**
+ * @module The sign-in page: email and password, posted to the console, which signs in through
+ * POST /v1/admin/login and passes the session cookie on. A refused sign-in keeps the email (never
+ * the password) and says why in the API's words; an email with accounts on several sites also
+ * gets a site choice.
+ */
+import { Layout, type Notice } from '../layout'
+
+export function SignInPage(props: {
+  email?: string
+  next?: string
+  error?: string
+  sites?: string[]
+  notice?: Notice
+}) {
+  const errorId = props.error ? 'signin-error' : undefined
+  return (
+    <Layout title="Sign in" notice={props.notice}>
+      <form class="signin" method="post" action="/console/sign-in" aria-describedby={errorId}>
+        {props.error && (
+          <p id="signin-error" class="notice bad" role="alert">
+            {props.error}
+          </p>
+        )}
+        <input type="hidden" name="next" value={props.next ?? ''} />
+        <div class="field">
+          <label for="email">Email</label>
+          <input
+            id="email"
+            name="email"
+            type="email"
+            autocomplete="username"
+            required
+            value={props.email ?? ''}
+            aria-invalid={props.error ? 'true' : undefined}
+          />
+        </div>
+        <div class="field">
+          <label for="password">Password</label>
+          <input
+            id="password"
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            required
+            aria-invalid={props.error ? 'true' : undefined}
+          />
+        </div>
+        {props.sites && props.sites.length > 0 && (
+          <div class="field">
+            <label for="siteId">Site</label>
+            <select id="siteId" name="siteId">
+              {props.sites.map((s) => (
+                <option value={s}>{s}</option>
+              ))}
+            </select>
+          </div>
+        )}
+        <button type="submit" class="primary">
+          Sign in
+        </button>
+        <p class="hint">
+          No account yet? An admin makes one with <code>nudge staff create</code>.
+        </p>
+      </form>
+    </Layout>
+  )
+}

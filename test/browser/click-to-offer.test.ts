@@ -1,0 +1,78 @@
+/**
+ * The whole loop in real Chromium: a shopper clicks tagged products on a store page, the SDK
+ * sends the clicks, the real workers match the shoe rule, and the offer appears on the same
+ * page through the real gateway — acked once, and not shown again after a reload.
+ */
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { createRule } from '../../drizzle/queries/rules'
+import { createLogger } from '../../runtime/logger'
+import { ruleInput } from '../../streams/rules'
+import { startWorkers } from '../../workers/main'
+import { EXAMPLE_RULES } from '../fixtures/rules'
+import { TEST_REDIS_URL } from '../redis'
+import { launchBrowser, snippetPage, startStack, waitFor } from './support'
+
+let browser: Browser
+beforeAll(async () => {
+  browser = await launchBrowser()
+})
+afterAll(async () => {
+  await browser?.close()
+})
+
+const tiles = [1, 2, 3]
+  .map(
+    (n) =>
+      `<button id="shoe-${n}" data-nudge-product-id="shoe-${n}" data-nudge-category="Shoes" data-nudge-price="59">Shoe ${n}</button>`,
+  )
+  .join('')
+
+describe('click → offer on the page', () => {
+  it('shows the shoe offer after three shoe clicks, once', async () => {
+    const stack = await startStack({}, { live: true })
+    await createRule(stack.db, {
+      siteId: stack.site.site.id,
+      spec: ruleInput.parse(EXAMPLE_RULES.shoesClicks),
+      status: 'active',
+      actor: 'test',
+    })
+    const workers = await startWorkers({
+      config: stack.config,
+      logger: createLogger({ level: 'silent', role: 'workers' }),
+      redis: stack.redis,
+      redisUrl: TEST_REDIS_URL,
+      db: stack.db,
+    })
+    onTestFinished(() => workers.close())
+    await workers.rules.reload()
+
+    const url = stack.page(
+      '/',
+      snippetPage(stack, {
+        init: { live: true, flushAt: 1, flushInterval: 50 },
+        page: false,
+        body: tiles,
+      }),
+    )
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(url)
+    await waitFor(stack.liveConnections, (n) => n === 1)
+    for (const n of [1, 2, 3]) {
+      await page.click(`#shoe-${n}`)
+    }
+    const toast = page.locator('[role="status"]')
+    await toast.getByText('10% off shoes').waitFor({ timeout: 15_000 })
+    expect(await toast.textContent()).toContain('SHOES10')
+    const shown = await waitFor(stack.log, (events) => events.some((e) => e.type === 'OfferShown'))
+    expect(shown.filter((e) => e.type === 'ClickedProduct')).toHaveLength(3)
+
+    await page.reload()
+    await waitFor(stack.liveConnections, (n) => n === 1)
+    await page.waitForTimeout(1_000)
+    expect(await toast.count()).toBe(0)
+    expect((await stack.log()).filter((e) => e.type === 'OfferShown')).toHaveLength(1)
+    await context.close()
+  })
+})

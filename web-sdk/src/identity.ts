@@ -1,0 +1,124 @@
+/**
+ * @module Who the shopper is to Nudge: an anonymousId that outlives the session (cookie and
+ * localStorage, so either surviving is enough), a sessionId that ends after 30 minutes without
+ * events, and the userId / token set by `identify`. Until storage is allowed (consent), ids
+ * live in memory only and are written out by `persist()`.
+ */
+import { cookie, ls } from './storage'
+
+const AID = 'nudge_aid'
+const SID = 'nudge_sid'
+const USER = 'nudge_user'
+/** A session ends after this long without an event (the common analytics definition). */
+const SESSION_IDLE_MS = 30 * 60_000
+/** How stale the stored "last event" time of a session may get before it is written again. */
+const SESSION_WRITE_MS = 60_000
+const YEAR_S = 365 * 24 * 3600
+
+/** A random id of printable ASCII (the envelope's id contract: 1–128 characters). */
+export function newId(): string {
+  try {
+    return crypto.randomUUID()
+  } catch {
+    // randomUUID needs a secure context (https or localhost); fall back to getRandomValues.
+    const b = crypto.getRandomValues(new Uint8Array(16))
+    return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
+  }
+}
+
+/** The user a proven (or claimed) identify set: kept across pages until `reset`. */
+export type User = {
+  userId: string
+  /** The store backend's proof, kept to renew the token on later pages. */
+  userHash?: string
+  token?: string
+  tokenExp?: number
+}
+
+export type Identity = {
+  anonymousId: string
+  sessionId(now: number): string
+  user(): User | undefined
+  setUser(user: User | undefined): void
+  /** Writes the ids to cookie and localStorage (called once storage is allowed). */
+  persist(): void
+  /** Forgets the user and starts a new anonymous id and session (logout). */
+  reset(): void
+}
+
+/**
+ * @example const id = createIdentity(true); id.anonymousId
+ */
+export function createIdentity(canStore: boolean): Identity {
+  let stored = canStore
+  const read = (key: string) => (stored ? (cookie.get(key) ?? ls.get(key)) : null)
+  let anonymousId = read(AID) ?? newId()
+  let session: { id: string; last: number } | undefined
+  try {
+    session = JSON.parse(read(SID) ?? 'null') ?? undefined
+  } catch {
+    session = undefined
+  }
+  let user: User | undefined
+  try {
+    user = JSON.parse((stored && ls.get(USER)) || 'null') ?? undefined
+  } catch {
+    user = undefined
+  }
+
+  const write = () => {
+    if (!stored) {
+      return
+    }
+    cookie.set(AID, anonymousId, YEAR_S)
+    ls.set(AID, anonymousId)
+    if (session) {
+      const json = JSON.stringify(session)
+      cookie.set(SID, json, SESSION_IDLE_MS / 1000)
+      ls.set(SID, json)
+    }
+    if (user) {
+      ls.set(USER, JSON.stringify(user))
+    } else {
+      ls.remove(USER)
+    }
+  }
+
+  const identity: Identity = {
+    get anonymousId() {
+      return anonymousId
+    },
+    sessionId(now) {
+      if (!session || now - session.last > SESSION_IDLE_MS) {
+        session = { id: newId(), last: now }
+        write()
+      } else if (now - session.last > SESSION_WRITE_MS) {
+        // Storage writes cost main-thread time: the idle clock needs minutes, not milliseconds.
+        session.last = now
+        write()
+      }
+      return session.id
+    },
+    user: () => user,
+    setUser(next) {
+      user = next
+      write()
+    },
+    persist() {
+      if (!stored) {
+        stored = true
+        // Keep an id the shopper already had on an earlier visit with consent.
+        anonymousId = cookie.get(AID) ?? ls.get(AID) ?? anonymousId
+      }
+      write()
+    },
+    reset() {
+      anonymousId = newId()
+      session = undefined
+      user = undefined
+      write()
+    },
+  }
+  write()
+  return identity
+}

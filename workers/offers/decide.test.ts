@@ -1,0 +1,158 @@
+/** Decisions against real Redis and PostgreSQL: the example rules, exactly-once, caps, holdout. */
+import { eq } from 'drizzle-orm'
+import { describe, expect, it } from 'vitest'
+import { offerOutcomes } from '../../drizzle/schema/offers'
+import { EXAMPLE_RULES } from '../../test/fixtures/rules'
+import { offersRig } from '../../test/offers'
+
+const MIN = 60_000
+const shoe = (n: number) => ({ productId: `shoe-${n}`, category: 'Shoes', price: 80 })
+
+describe('offer decisions', () => {
+  it('sends 10% off shoes on the third shoe click within 10 minutes, once', async () => {
+    const rig = await offersRig()
+    const rule = await rig.addRule(EXAMPLE_RULES.shoesClicks)
+    const now = Date.now()
+    const click = (n: number, ts: number, anonymousId = 'anon-1') =>
+      rig.event({ type: 'ClickedProduct', anonymousId, ts, props: shoe(n) } as never)
+    const who = rig.profileKey({ anonymousId: 'anon-1' })
+    // Two clicks: not yet. A third one 15 minutes later: only 2 fall in the window.
+    await rig.run([click(1, now - 20 * MIN), click(2, now - 6 * MIN)])
+    expect(await rig.inbox(who)).toEqual([])
+    await rig.run([click(3, now - 5 * MIN)])
+    expect(await rig.inbox(who)).toEqual([])
+    const third = click(4, now - 1 * MIN)
+    await rig.run([third])
+    const inbox = await rig.inbox(who)
+    expect(inbox).toHaveLength(1)
+    expect(inbox[0]).toMatchObject({
+      ruleId: rule.id,
+      ruleVersion: 1,
+      title: '10% off shoes',
+      code: 'SHOES10',
+      cta: { url: 'https://shop.example/shoes' },
+    })
+    expect(inbox[0]?.expiresAt).toBeGreaterThan(Date.now())
+    // The same job again (a crash before completion) and a fourth click (cap 1 a day): nothing new.
+    await rig.run([third])
+    await rig.run([click(5, now)])
+    expect(await rig.inbox(who)).toHaveLength(1)
+    // Another shopper is not affected.
+    expect(await rig.inbox(rig.profileKey({ anonymousId: 'anon-2' }))).toEqual([])
+    // One delivered row, and the trace says why the last click got nothing.
+    const rows = await rig.db.select().from(offerOutcomes).where(eq(offerOutcomes.ruleId, rule.id))
+    expect(rows.map((r) => [r.kind, r.offerId])).toEqual([['delivered', inbox[0]?.id]])
+    const [last] = (await rig.redis.lrange(rig.keys.profileDecisions(who), 0, 0)).map((t) =>
+      JSON.parse(t),
+    )
+    expect(last.rules[0].result).toBe('per-shopper cap reached')
+  })
+
+  it('does not send the shoe offer to a shopper who ordered today', async () => {
+    const rig = await offersRig()
+    await rig.addRule(EXAMPLE_RULES.shoesClicks)
+    const now = Date.now()
+    const order = rig.event({
+      type: 'OrderCompleted',
+      ts: now - 30 * MIN,
+      props: { orderId: 'o1', products: [] },
+    } as never)
+    const clicks = [1, 2, 3].map((n) =>
+      rig.event({ type: 'ClickedProduct', ts: now - 3 * MIN + n, props: shoe(n) } as never),
+    )
+    await rig.run([order, ...clicks])
+    const who = rig.profileKey({ anonymousId: 'anon-1' })
+    expect(await rig.inbox(who)).toEqual([])
+    const traces = (await rig.redis.lrange(rig.keys.profileDecisions(who), 0, -1)).map((t) =>
+      JSON.parse(t),
+    )
+    const why = traces[0].rules[0].why.join('\n')
+    expect(why).toContain('✗ none of:')
+    expect(why).toContain('OrderCompleted events today is at least 1 (was 1)')
+  })
+
+  it('welcomes back a returning, engaged shopper with their personal picks', async () => {
+    const rig = await offersRig()
+    await rig.addRule(EXAMPLE_RULES.welcomeBack)
+    const now = Date.now()
+    const user = rig.profileKey({ userId: 'u-7' })
+    // History on the user's profile two days ago: 10 orders (weight 10 each, decayed a little).
+    const history = Array.from({ length: 10 }, (_, i) =>
+      rig.event({
+        type: 'OrderCompleted',
+        userId: 'u-7',
+        verified: true,
+        ts: now - 2 * 86_400_000 + i,
+        props: { orderId: `o${i}`, products: [{ productId: `p${i}` }] },
+      } as never),
+    )
+    await rig.run(history)
+    await rig.redis.zadd(
+      rig.keys.profileRecs(user),
+      3,
+      'rec-a',
+      2,
+      'rec-b',
+      1,
+      'rec-c',
+      0.5,
+      'rec-d',
+    )
+    await rig.run([
+      rig.event({
+        type: 'UserLoggedIn',
+        userId: 'u-7',
+        verified: true,
+        anonymousId: 'fresh',
+      } as never),
+    ])
+    const inbox = await rig.inbox(user)
+    expect(inbox).toHaveLength(1)
+    expect(inbox[0]?.products.map((p) => p.id)).toEqual(['rec-a', 'rec-b', 'rec-c'])
+    // A brand-new shopper logging in is not "returning".
+    await rig.run([
+      rig.event({
+        type: 'UserLoggedIn',
+        userId: 'u-8',
+        verified: true,
+        anonymousId: 'new',
+      } as never),
+    ])
+    expect(await rig.inbox(rig.profileKey({ userId: 'u-8' }))).toEqual([])
+  })
+
+  it('offers financing on the second expensive view today, only under /products/ and in schedule', async () => {
+    const rig = await offersRig()
+    await rig.addRule(EXAMPLE_RULES.financing)
+    const expired = await rig.addRule({
+      ...EXAMPLE_RULES.financing,
+      name: 'Old',
+      priority: 999,
+      schedule: { end: '2026-01-01T00:00:00Z' },
+    })
+    const view = (ts: number, url: string, price = 450) =>
+      rig.event({
+        type: 'ProductViewed',
+        ts,
+        context: { url },
+        props: { productId: 'tv', price },
+      } as never)
+    const now = Date.now()
+    const who = rig.profileKey({ anonymousId: 'anon-1' })
+    await rig.run([view(now - 2000, 'https://shop.example/products/tv')])
+    await rig.run([view(now - 1000, 'https://shop.example/search?q=tv')])
+    expect(await rig.inbox(who)).toEqual([])
+    // A cheap view on a product page: two expensive views today and the right page → offer.
+    await rig.run([view(now, 'https://shop.example/products/socks', 30)])
+    const inbox = await rig.inbox(who)
+    expect(inbox.map((o) => o.title)).toEqual(['Pay in 12 instalments'])
+    expect(inbox[0]?.ruleId).not.toBe(expired.id)
+    const [trace] = (await rig.redis.lrange(rig.keys.profileDecisions(who), 0, 0)).map((t) =>
+      JSON.parse(t),
+    )
+    expect(trace.rules.map((r: { result: string }) => r.result)).toEqual([
+      'outside its schedule',
+      'won: offer sent',
+    ])
+  })
+})
