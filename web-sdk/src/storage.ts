@@ -19,11 +19,26 @@ function local(): Storage | undefined {
   }
 }
 
-const store = local()
+let probed = false
+let cached: Storage | undefined
+
+/**
+ * localStorage, probed on first use rather than when the script loads: a page's first access
+ * makes the renderer fetch the origin's storage from the browser process, which should not sit
+ * on the SDK's start-up path.
+ */
+function storage(): Storage | undefined {
+  if (!probed) {
+    probed = true
+    cached = local()
+  }
+  return cached
+}
 
 /** localStorage with a memory fallback; `set` is false when only memory holds the value. */
 export const ls = {
   get(key: string): string | null {
+    const store = storage()
     try {
       return store ? store.getItem(key) : (memory.get(key) ?? null)
     } catch {
@@ -31,6 +46,7 @@ export const ls = {
     }
   },
   set(key: string, value: string): boolean {
+    const store = storage()
     try {
       if (store) {
         store.setItem(key, value)
@@ -45,7 +61,7 @@ export const ls = {
   remove(key: string): void {
     memory.delete(key)
     try {
-      store?.removeItem(key)
+      storage()?.removeItem(key)
     } catch {
       // Nothing to do: the value is gone from memory, and storage refused.
     }
@@ -53,6 +69,7 @@ export const ls = {
   /** Keys starting with `prefix`, in storage (or memory when storage is blocked). */
   keys(prefix: string): string[] {
     const out: string[] = []
+    const store = storage()
     try {
       if (store) {
         for (let i = 0; i < store.length; i++) {
@@ -73,8 +90,6 @@ export const ls = {
     }
     return out
   },
-  /** True when values survive the page (localStorage works). */
-  durable: store !== undefined,
 }
 
 /**
