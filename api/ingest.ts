@@ -60,6 +60,19 @@ export function writeKeyOf(c: Context<HonoEnv>, body: unknown): string | undefin
 }
 
 /**
+ * Lets the page read a refusal (401 no or unknown key, 403 origin not allowed): without CORS
+ * headers a browser sees only a network error, and an SDK retries that forever. The answer
+ * says nothing secret and carries no credentials, so any origin may read it.
+ */
+function readableRefusal(c: Context<HonoEnv>): void {
+  const origin = c.req.header('origin')
+  if (origin !== undefined) {
+    c.header('Access-Control-Allow-Origin', origin)
+    c.header('Vary', 'Origin', { append: true })
+  }
+}
+
+/**
  * Resolves the key to a site and checks the browser origin. Sets CORS headers for an allowed
  * origin, so every later answer (429, 503, rejects) is readable by the page that sent it.
  */
@@ -68,6 +81,7 @@ export async function authorize(
   key: string | undefined,
 ): Promise<ResolvedSite> {
   if (!key) {
+    readableRefusal(c)
     throw new ApiError(
       'UNAUTHORIZED',
       'No write key. Send it as the Basic auth user name, a "writeKey" body field or ?writeKey=.',
@@ -84,11 +98,13 @@ export async function authorize(
     })
   }
   if (!resolved) {
+    readableRefusal(c)
     throw new ApiError('UNAUTHORIZED', 'Unknown write key.')
   }
   const origin = c.req.header('origin')
   if (origin !== undefined && !resolved.trusted) {
     if (!originAllowed(origin, resolved.site.allowedOrigins)) {
+      readableRefusal(c)
       throw new ApiError(
         'FORBIDDEN',
         `Origin ${origin} is not allowed for this site. Add it with: npx nudge sites add-origin ${resolved.site.id} ${origin}`,

@@ -21,7 +21,7 @@ describe('POST /v1/events (security)', () => {
     expect(await readLog(t.redis, t.prefix, 4)).toHaveLength(0)
   })
 
-  it('refuses a browser origin the site does not allow, without CORS headers', async () => {
+  it('refuses a browser origin the site does not allow, readably but without credentials', async () => {
     const t = await testApi()
     const res = await t.app.request('/v1/events', {
       method: 'POST',
@@ -29,8 +29,17 @@ describe('POST /v1/events (security)', () => {
       body: JSON.stringify({ events: [productViewed()] }),
     })
     expect(res.status).toBe(403)
-    expect(res.headers.get('access-control-allow-origin')).toBeNull()
+    // Readable, so a browser SDK sees a 4xx and stops retrying instead of a network error.
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://evil.example')
+    expect(res.headers.get('access-control-allow-credentials')).toBeNull()
     expect(await readLog(t.redis, t.prefix, 4)).toHaveLength(0)
+    const unknownKey = await t.app.request('/v1/events', {
+      method: 'POST',
+      headers: { authorization: basic('wk_unknown'), origin: 'https://shop.example' },
+      body: JSON.stringify({ events: [productViewed()] }),
+    })
+    expect(unknownKey.status).toBe(401)
+    expect(unknownKey.headers.get('access-control-allow-origin')).toBe('https://shop.example')
   })
 
   it('echoes an allowed origin on success and on errors after the site is known', async () => {
