@@ -1,5 +1,5 @@
-# One image for every role; ROLE picks which one a container runs (api today; gateway and
-# workers join as they land). TypeScript runs through tsx, so there is no build stage.
+# One image for every role; ROLE picks which one a container runs (api, gateway, workers or
+# all). TypeScript runs through tsx, so there is no build stage.
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
