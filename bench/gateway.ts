@@ -8,10 +8,11 @@
  * tail), each client its own profile. Reported: server RSS per idle connection (after a full
  * GC, against the same servers before any client), then for each offered rate in `--rates`
  * (one offer to one profile each, round-robin, pushed through Redis by a publisher process for
- * `--step-seconds`): offers delivered per second, lost, and decided → received latency p50 /
- * p99 over every offer. `--runs n` repeats everything, alternating the order of the systems,
- * and reports medians. Everything runs on loopback under a `bench:gw:<run>:` key prefix that
- * is deleted at the end; only its own children are stopped, by pid, also on Ctrl-C.
+ * `--step-seconds`): offers delivered (the run waits until all arrived, or none did for 2 s),
+ * delivered per second (over the time until the last one arrived), and decided → received
+ * latency p50 / p99 over every offer. `--runs n` repeats everything, alternating the order of
+ * the systems, and reports medians. Everything runs on loopback under a `bench:gw:<run>:` key
+ * prefix that is deleted at the end; only its own children are stopped, by pid, also on Ctrl-C.
  */
 import { randomBytes } from 'node:crypto'
 import { loadavg } from 'node:os'

@@ -63,7 +63,8 @@ end
 redis.call('PEXPIRE', KEYS[2], keep)
 
 if ARGV[9] == 'd' then
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[11], '*', 'offer', ARGV[10])
+  -- Exact MAXLEN: '~' trims only whole 100-entry nodes, so the inbox would hold ~120 offers.
+  redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[11], '*', 'offer', ARGV[10])
   redis.call('PEXPIRE', KEYS[4], ARGV[12])
   redis.call('PUBLISH', KEYS[5], ARGV[10])
 end
