@@ -11,6 +11,7 @@
 import type { ErrorBody } from '../api/errors'
 import type { HealthResponse } from '../api/routes/admin.health'
 import type { DailyAllResponse, DailyResultsResponse } from '../api/routes/admin.results'
+import type { RuleTestResponse } from '../api/routes/admin.rule-test'
 import type { present } from '../api/routes/admin.rules'
 import type { SettingsResponse } from '../api/routes/admin.settings'
 import type { InviteResponse, StaffListResponse } from '../api/routes/admin.staff'
@@ -62,7 +63,23 @@ export type DecisionTrace = {
 /** GET /v1/admin/stats/:ruleId/daily (api/routes/admin.results.ts). */
 export type DailyView = DailyResultsResponse
 
-export type { HealthResponse, InviteResponse, SettingsResponse, StaffListResponse }
+export type {
+  HealthResponse,
+  InviteResponse,
+  RuleTestResponse,
+  SettingsResponse,
+  StaffListResponse,
+}
+
+/** GET /v1/admin/audit, one entry. */
+export type AuditEntry = {
+  id: number
+  actor: string
+  action: string
+  subject: string
+  detail: Record<string, unknown>
+  at: string
+}
 
 export type ApiFailure = { ok: false; status: number; error: ErrorBody['error'] }
 export type ApiResult<T> = { ok: true; status: number; data: T } | ApiFailure
@@ -137,13 +154,19 @@ export function createAdminClient(
     daily: (ruleId: string, days: number) =>
       call<DailyView>('GET', `/v1/admin/stats/${id(ruleId)}/daily?days=${days}`),
     dailyAll: (days: number) => call<DailyAllResponse>('GET', `/v1/admin/stats/daily?days=${days}`),
+    previewDraft: (rule: unknown) =>
+      call<PreviewView>('POST', '/v1/admin/preview', { rule, sample: 10 }),
     preview: (ruleId: string) =>
       call<PreviewView>('POST', `/v1/admin/rules/${id(ruleId)}/preview`, { sample: 10 }),
+    testRule: (ruleId: string, shopper: string) =>
+      call<RuleTestResponse>('POST', `/v1/admin/rules/${id(ruleId)}/test`, { shopper }),
     decisions: (shopper: string) =>
       call<{ shopper: string; decisions: DecisionTrace[] }>(
         'GET',
         `/v1/admin/decisions/${id(shopper)}`,
       ),
+    audit: (limit: number) =>
+      call<{ entries: AuditEntry[] }>('GET', `/v1/admin/audit?limit=${limit}`),
     health: () => call<HealthResponse>('GET', '/v1/admin/health'),
     retryJobs: (queue: string, jobId?: string) =>
       call<{ retried: string }>('POST', '/v1/admin/health/retry', { queue, jobId }),

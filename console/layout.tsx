@@ -40,6 +40,7 @@ export function Layout(props: {
               <a href="/console/rules">Rules</a>
               {staff.role !== 'viewer' && <a href="/console/rules/new">New rule</a>}
               <a href="/console/health">Health</a>
+              <a href="/console/activity">Activity</a>
               {staff.role === 'admin' && <a href="/console/staff">Staff</a>}
               {staff.role === 'admin' && <a href="/console/settings">Settings</a>}
               <span class="who">

@@ -8,13 +8,7 @@
 import type { Context, Hono } from 'hono'
 import { html } from 'hono/html'
 import type { HonoEnv } from '../api/context'
-import {
-  type AdminClient,
-  type ApiFailure,
-  createAdminClient,
-  SignInNeeded,
-  type StaffView,
-} from './admin-client'
+import { type AdminClient, createAdminClient, SignInNeeded, type StaffView } from './admin-client'
 import type { Notice } from './layout'
 import { ConfirmPage } from './pages/confirm'
 import { SignInPage } from './pages/sign-in'
@@ -34,6 +28,12 @@ export type PageCtx = {
 
 export const FORM_BYTES = 256 * 1024
 
+/** The rule editor's pages (new, or one rule), whose posts survive an ended session. */
+export const EDITOR_PATH = /^\/console\/rules\/(new|rul_[^/]+)$/
+
+/** Prefix of the editor's fields carried through the sign-in form. */
+export const CARRY = 'carry:'
+
 const HEADERS = {
   'Cache-Control': 'no-store',
   'X-Frame-Options': 'DENY',
@@ -43,18 +43,22 @@ const HEADERS = {
     "default-src 'self'; img-src 'self' https: data:; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
 }
 
-export function render(c: C, page: unknown, status: 200 | 400 | 403 | 404 | 409 | 500 = 200) {
+export function render(c: C, page: unknown, status: 200 | 400 | 401 | 403 | 404 | 409 | 500 = 200) {
   return c.html(html`<!doctype html>${page}`, status, HEADERS)
 }
 
 /** Only console paths are followed after sign-in (never another site). */
 export function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/console(\/|$|\?)/.test(next) && !next.startsWith('//')
+  return typeof next === 'string' &&
+    /^\/console(\/|$|\?)/.test(next) &&
+    !next.includes('..') &&
+    !next.includes('\\')
     ? next
     : '/console/rules'
 }
 
-export function failureStatus(failure: ApiFailure): 400 | 403 | 404 | 409 | 500 {
+/** The status a page answers with after a failed API call (what the browser and tests see). */
+export function failureStatus(failure: { status: number }): 400 | 403 | 404 | 409 | 500 {
   return ([400, 403, 404, 409] as const).find((s) => s === failure.status) ?? 500
 }
 
@@ -143,6 +147,22 @@ export function pageTools(app: Hono<HonoEnv>) {
       } catch (err) {
         if (err instanceof SignInNeeded) {
           const url = new URL(c.req.url)
+          if (c.req.method === 'POST' && EDITOR_PATH.test(url.pathname)) {
+            // A rule being written when the session ended: carried through sign-in, not lost.
+            const carry = (await formEntries(c)).filter(([name]) => !name.startsWith('_'))
+            return render(
+              c,
+              <SignInPage
+                next={url.pathname}
+                carry={carry}
+                notice={{
+                  kind: 'bad',
+                  text: 'Your session ended before this rule was saved. Sign in again: your changes come back, not saved yet.',
+                }}
+              />,
+              401,
+            )
+          }
           const next = c.req.method === 'GET' ? url.pathname + url.search : url.pathname
           return c.redirect(`/console/sign-in?next=${encodeURIComponent(next)}&expired=1`, 303)
         }

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 /**
  * @module The console's pages about the install and the site rather than rules: pipeline health
- * (any role), staff and site settings (admins; the API answers 403 to anyone else, which the page
+ * and the activity log (any role), staff and site settings (admins; the API answers 403 to anyone else, which the page
  * shows). Changes post to the console, which forwards them to the admin API with the posted CSRF
  * token and shows the outcome; a secret or first password is rendered once in the answer, never
  * put in a URL.
@@ -17,12 +17,13 @@ import {
   redirectWith,
   render,
 } from './page'
+import { ActivityPage } from './pages/activity'
 import { HealthPage } from './pages/health'
 import { SettingsPage } from './pages/settings'
 import { StaffPage } from './pages/staff'
 
 /**
- * Registers /console/health, /console/staff and /console/settings.
+ * Registers /console/health, /console/activity, /console/staff and /console/settings.
  * @example registerSitePages(app)
  */
 export function registerSitePages(app: Hono<HonoEnv>): void {
@@ -40,6 +41,22 @@ export function registerSitePages(app: Hono<HonoEnv>): void {
           health={res.ok ? res.data : undefined}
           error={res.ok ? undefined : res.error.message}
           notice={queryNotice(c)}
+        />,
+      )
+    }),
+  )
+
+  app.get(
+    '/console/activity',
+    page(async (c, ctx) => {
+      const res = await ctx.api.audit(200)
+      return render(
+        c,
+        <ActivityPage
+          staff={ctx.staff}
+          csrf={ctx.csrf}
+          entries={res.ok ? res.data.entries : undefined}
+          notice={res.ok ? undefined : { kind: 'bad', text: res.error.message }}
         />,
       )
     }),

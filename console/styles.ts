@@ -45,7 +45,7 @@ fieldset.cond{background:#fbfcfd}
 fieldset.group{background:#f1f4f8}
 .row{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start}
 .row>.field{flex:1 1 140px}
-.actions{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}
+.actions{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:8px 0}
 .days{display:flex;flex-wrap:wrap;gap:4px 12px}
 .days label{display:flex;gap:4px;align-items:center;font-weight:400}
 .js .js-hide{display:none}
@@ -55,7 +55,7 @@ fieldset.group{background:#f1f4f8}
 .badge.draft{background:#eef1f5;color:#3d4650;border-color:#8a939e}
 .badge.archived{background:#f3f3f3;color:#57606a;border-color:#c9ced6}
 table{width:100%;border-collapse:collapse;background:#fff}
-th,td{text-align:left;padding:8px;border-bottom:1px solid #e1e4e8;vertical-align:top}
+th,td{text-align:left;padding:8px;border-bottom:1px solid #e1e4e8;vertical-align:top;overflow-wrap:anywhere}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 @media (max-width:719px){
   table.cards thead{position:absolute;left:-9999px}
@@ -65,7 +65,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
   table.cards td::before{content:attr(data-label);font-weight:600;text-align:left}
 }
 .filters{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-end;margin:0 0 16px}
-.filters .field{margin:0;flex:0 1 200px}
+.filters .field{margin:0;flex:0 1 320px}
 .toast-wrap{position:sticky;top:8px}
 .toast{max-width:340px;border-radius:10px;background:#fff;box-shadow:0 4px 18px rgba(0,0,0,.18);padding:14px 16px;border:1px solid #e1e4e8}
 .toast img{max-width:100%;border-radius:6px}
@@ -77,7 +77,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 @media (min-width:960px){.editor{grid-template-columns:minmax(0,1fr) 360px}}
 .diff del{background:#fdecea;text-decoration:line-through}
 .diff ins{background:#e8f5e9;text-decoration:none}
-.why{margin:0;padding-left:1.25rem;font-family:ui-monospace,monospace;font-size:.85rem;white-space:pre-wrap;overflow-wrap:anywhere}
+.why{margin:0;padding-left:0;list-style:none;font-family:ui-monospace,monospace;font-size:.85rem;white-space:pre-wrap;overflow-wrap:anywhere}
 .chart{width:100%;height:auto;background:#fff;border:1px solid #e1e4e8;border-radius:8px}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;font-size:.9rem;padding:0;list-style:none}
 .legend .sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:4px;vertical-align:middle}

@@ -92,6 +92,11 @@ export function createKeys(prefix: string) {
   }
 }
 
+/** BullMQ's key prefix under an install's prefix, so tests and installs never share queues. */
+export function bullPrefix(prefix: string): string {
+  return `${prefix}bull`
+}
+
 /** Consumer-group names. Renaming one makes its consumers start over from the group's start. */
 export const GROUPS = {
   /** The pump that moves events from the log into the processing queue. */

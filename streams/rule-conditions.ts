@@ -42,8 +42,16 @@ export type Facts = {
 export type Predicate = (facts: Facts) => boolean
 type Explained = { passed: boolean; lines: string[] }
 
+/**
+ * What `eq`, `ne` and `in` compare: text without case, and numbers as their text, so a product
+ * id stored as "123" equals a condition value typed as 123 (and the other way round).
+ */
 function norm(value: unknown): unknown {
-  return typeof value === 'string' ? value.toLowerCase() : value
+  return typeof value === 'string'
+    ? value.toLowerCase()
+    : typeof value === 'number'
+      ? String(value)
+      : value
 }
 
 /** Compares an actual value with a condition's value; text without case. */
@@ -90,19 +98,15 @@ export function compare(actual: unknown, op: Operator, expected: unknown): boole
  * Same results as `compare` (the unit tests check both).
  */
 export function tester(op: Operator, expected: unknown): (actual: unknown) => boolean {
-  const lower = typeof expected === 'string' ? expected.toLowerCase() : expected
+  const lower = norm(expected)
   const num = typeof expected === 'number' ? expected : Number.NaN
   switch (op) {
     case 'exists':
       return (a) => a !== undefined && a !== null && a !== ''
     case 'eq':
-      return typeof lower === 'string'
-        ? (a) => typeof a === 'string' && (a === expected || a.toLowerCase() === lower)
-        : (a) => a === lower
+      return (a) => a !== undefined && a !== null && (a === expected || norm(a) === lower)
     case 'ne':
-      return typeof lower === 'string'
-        ? (a) => a === undefined || a === null || typeof a !== 'string' || a.toLowerCase() !== lower
-        : (a) => a === undefined || a === null || a !== lower
+      return (a) => a === undefined || a === null || (a !== expected && norm(a) !== lower)
     case 'gt':
       return (a) => typeof a === 'number' && a > num
     case 'gte':

@@ -60,6 +60,12 @@ const cases: [string, unknown, boolean, string][] = [
     'event category is "shoes"',
   ],
   [
+    'event number equals its text',
+    { kind: 'event', field: 'price', op: 'eq', value: '250' },
+    true,
+    'was 250',
+  ],
+  [
     'event in list',
     { kind: 'event', field: 'productId', op: 'in', value: ['x', 'BOOTS-1'] },
     true,
@@ -270,6 +276,7 @@ describe('tester', () => {
     'hats',
     0,
     3,
+    '3',
     200,
     250,
     true,
@@ -278,6 +285,7 @@ describe('tester', () => {
   const expectations: [Operator, unknown][] = [
     ['eq', 'SHOES'],
     ['eq', 3],
+    ['eq', '3'],
     ['eq', true],
     ['ne', 'shoes'],
     ['ne', 3],

@@ -157,3 +157,27 @@ export function factsFor(event: StoredEvent, state: ShopperState, timezone: stri
     memo: [],
   }
 }
+
+/**
+ * A shopper's recent event replayed as a triggering event happening `now`: what the admin
+ * preview and "test on a profile" evaluate a rule against (the recent list keeps only the
+ * fields rules read, so props hold productId, category, price and name).
+ */
+export function eventFromRecent(last: RecentEvent, siteId: string, now: number): StoredEvent {
+  return {
+    id: last.id,
+    type: last.type,
+    v: 1,
+    ts: now,
+    receivedAt: now,
+    siteId,
+    verified: false,
+    ...(last.url !== undefined && { context: { url: last.url } }),
+    props: {
+      ...(last.item !== undefined && { productId: last.item }),
+      ...(last.category !== undefined && { category: last.category }),
+      ...(last.price !== undefined && { price: last.price }),
+      ...(last.name !== undefined && { name: last.name }),
+    },
+  } as StoredEvent
+}

@@ -12,7 +12,7 @@ import type { Logger } from '../runtime/logger'
 import type { Metrics } from '../runtime/metrics'
 import { createBlockingRedis, type Redis } from '../runtime/redis'
 import type { EventsJob } from '../streams/jobs'
-import { createKeys, type Keys, QUEUES } from '../streams/keys'
+import { createKeys, type Keys, QUEUES, bullPrefix as queuePrefix } from '../streams/keys'
 import { DEFAULT_WEIGHTS } from './domain/profile-delta'
 import { startMaintenance } from './maintenance'
 import type { DelayedJob, OfferDeps } from './offers/decide'
@@ -38,9 +38,9 @@ export type WorkersDeps = {
   metrics?: Metrics
 }
 
-/** BullMQ's key prefix under the install's prefix, so tests and installs never share queues. */
+/** BullMQ's key prefix of this install (streams/keys.ts `bullPrefix`). */
 export function bullPrefix(config: Config): string {
-  return `${config.NUDGE_KEY_PREFIX}bull`
+  return queuePrefix(config.NUDGE_KEY_PREFIX)
 }
 
 /**

@@ -15,7 +15,7 @@ import type { Context, Hono } from 'hono'
 import { z } from 'zod'
 import { recordAudit } from '../../drizzle/queries/audit'
 import type { Metrics } from '../../runtime/metrics'
-import { createKeys, GROUPS, QUEUES } from '../../streams/keys'
+import { bullPrefix, createKeys, GROUPS, QUEUES } from '../../streams/keys'
 import { requireStaff } from '../admin/auth'
 import { parseWith } from '../admin/validate'
 import { readJsonBody } from '../body'
@@ -31,8 +31,8 @@ const FAILED_SHOWN = 10
 const queues = new WeakMap<Services, Map<string, Queue>>()
 
 /**
- * The install's BullMQ queue `name`, on the api's own Redis connection (made once per app).
- * The prefix must match workers/main.ts `bullPrefix` (`<NUDGE_KEY_PREFIX>bull`).
+ * The install's BullMQ queue `name`, on the api's own Redis connection (made once per app),
+ * under the same prefix the workers use (streams/keys.ts `bullPrefix`).
  */
 function queueOf(services: Services, name: QueueName): Queue {
   let byName = queues.get(services)
@@ -44,7 +44,7 @@ function queueOf(services: Services, name: QueueName): Queue {
   if (!queue) {
     queue = new Queue(name, {
       connection: services.redis,
-      prefix: `${services.config.NUDGE_KEY_PREFIX}bull`,
+      prefix: bullPrefix(services.config.NUDGE_KEY_PREFIX),
     })
     queue.on('error', (err) => services.logger.warn({ err }, 'health: queue error'))
     byName.set(name, queue)

@@ -13,10 +13,9 @@ import { z } from 'zod'
 import { ruleFigures } from '../../drizzle/queries/outcomes'
 import { getRule, siteTimezone } from '../../drizzle/queries/rules'
 import type { Redis } from '../../runtime/redis'
-import type { StoredEvent } from '../../streams/events'
 import { createKeys, type Keys } from '../../streams/keys'
 import { compileConditions } from '../../streams/rule-conditions'
-import { factsFor, readShoppers } from '../../streams/rule-facts'
+import { eventFromRecent, factsFor, readShoppers } from '../../streams/rule-facts'
 import { type RuleSpec, ruleInput } from '../../streams/rules'
 import { requireStaff } from '../admin/auth'
 import { parseWith } from '../admin/validate'
@@ -84,22 +83,7 @@ async function preview(
         }
         continue
       }
-      const event = {
-        id: last.id,
-        type: last.type,
-        v: 1,
-        ts: now,
-        receivedAt: now,
-        siteId,
-        verified: false,
-        ...(last.url !== undefined && { context: { url: last.url } }),
-        props: {
-          ...(last.item !== undefined && { productId: last.item }),
-          ...(last.category !== undefined && { category: last.category }),
-          ...(last.price !== undefined && { price: last.price }),
-          ...(last.name !== undefined && { name: last.name }),
-        },
-      } as StoredEvent
+      const event = eventFromRecent(last, siteId, now)
       const facts = factsFor(event, state, timezone)
       const ok = predicate(facts)
       matching += ok ? 1 : 0

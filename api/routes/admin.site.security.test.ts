@@ -10,6 +10,7 @@ import { shoesClicks } from '../../test/fixtures/rules'
 const ROUTES: [string, string, unknown?][] = [
   ['GET', '/v1/admin/stats/daily'],
   ['GET', '/v1/admin/stats/rul_x/daily'],
+  ['POST', '/v1/admin/rules/rul_x/test', { shopper: 'a:x' }],
   ['GET', '/v1/admin/health'],
   ['POST', '/v1/admin/health/retry', { queue: 'events' }],
   ['GET', '/v1/admin/staff'],
@@ -66,6 +67,21 @@ describe('console admin routes: security', () => {
     expect(theirs.status).toBe(404)
     const mine = await t.call(t.admin, 'GET', `/v1/admin/stats/${id}/daily?days=7`)
     expect(((await mine.json()) as { days: unknown[] }).days).toHaveLength(7)
+    const test = await t.call(t.otherAdmin, 'POST', `/v1/admin/rules/${id}/test`, {
+      shopper: 'a:x',
+    })
+    expect(test.status).toBe(404)
+    const badShopper = await t.call(t.admin, 'POST', `/v1/admin/rules/${id}/test`, {
+      shopper: 'x',
+    })
+    expect(await badShopper.json()).toMatchObject({ error: { issues: [{ field: 'shopper' }] } })
+    const noOne = await t.call(t.admin, 'POST', `/v1/admin/rules/${id}/test`, { shopper: 'a:x' })
+    expect(await noOne.json()).toEqual({
+      shopper: 'a:x',
+      trigger: null,
+      passed: false,
+      why: ['✗ no ClickedProduct event from this shopper yet'],
+    })
     const bad = await t.call(t.admin, 'GET', `/v1/admin/stats/${id}/daily?days=0`)
     expect(await bad.json()).toMatchObject({ error: { issues: [{ field: 'days' }] } })
 

@@ -5,6 +5,7 @@ import type { HonoEnv } from '../context'
 import * as adminHealth from './admin.health'
 import * as adminInsights from './admin.insights'
 import * as adminResults from './admin.results'
+import * as adminRuleTest from './admin.rule-test'
 import * as adminRules from './admin.rules'
 import * as adminSession from './admin.session'
 import * as adminSettings from './admin.settings'
@@ -34,6 +35,7 @@ export const routes: { register(app: Hono<HonoEnv>): void }[] = [
   adminRules,
   adminInsights,
   adminResults,
+  adminRuleTest,
   adminHealth,
   adminStaff,
   adminSettings,

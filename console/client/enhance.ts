@@ -81,6 +81,10 @@ function enhanceEditor(form: HTMLFormElement): void {
       const fresh = new DOMParser()
         .parseFromString(await res.text(), 'text/html')
         .querySelector<HTMLFormElement>('form[data-editor]')
+      if (res.status === 401) {
+        say('Your session ended. Press Save: you will sign in again and your changes come back.')
+        return
+      }
       if (!res.ok || !fresh) {
         say(`Could not update the form (the server answered ${res.status}); nothing was lost.`)
         return

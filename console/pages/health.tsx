@@ -81,7 +81,9 @@ export function HealthPage(props: {
             <dl class="figures">
               <div>
                 <dt>Events per second</dt>
-                <dd data-figure="rate">{fmt(h.ingest.ratePerSecond)}</dd>
+                <dd data-figure="rate">
+                  {h.ingest.ratePerSecond === null ? 'measuring…' : fmt(h.ingest.ratePerSecond)}
+                </dd>
               </div>
               <div>
                 <dt>Average per second</dt>

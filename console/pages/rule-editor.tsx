@@ -20,7 +20,7 @@ import {
   RULE_LIMITS,
   WEEKDAYS,
 } from '../../streams/rules'
-import type { RuleView, StaffView } from '../admin-client'
+import type { ApiResult, PreviewView, RuleView, StaffView } from '../admin-client'
 import { formatTime } from '../format'
 import { Layout, type Notice, StatusBadge } from '../layout'
 import { labelOf } from '../rule-diff'
@@ -536,6 +536,45 @@ function ToastPreview(props: { draft: Draft }) {
   )
 }
 
+/** What the form as it stands would match now (POST /v1/admin/preview; nothing is saved). */
+function DraftPreview(props: { answer: ApiResult<PreviewView> }) {
+  const { answer } = props
+  return (
+    <section
+      class="notice good"
+      id="draft-preview"
+      aria-labelledby="draft-preview-title"
+      tabindex={-1}
+      autofocus
+    >
+      <h2 id="draft-preview-title">Who these settings match now</h2>
+      {answer.ok ? (
+        <>
+          <p data-draft-preview="">
+            <strong>{answer.data.matching}</strong> of {answer.data.scanned} current shopper
+            profiles (not saved yet).
+          </p>
+          {answer.data.sample.length > 0 && (
+            <ul class="why">
+              {answer.data.sample.map((s) => (
+                <li>
+                  {s.passed ? '✓' : '✗'} {s.shopper}
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      ) : (
+        <p role="alert">
+          {answer.error.issues && answer.error.issues.length > 0
+            ? 'Fix the fields marked below to preview.'
+            : answer.error.message}
+        </p>
+      )}
+    </section>
+  )
+}
+
 function IssueSummary(props: { issues: Issues; message?: string }) {
   if (props.issues.size === 0 && !props.message) {
     return null
@@ -565,6 +604,8 @@ export function RuleEditorPage(props: {
   error?: string
   focus?: string
   notice?: Notice
+  /** The answer to "Preview who it matches" for the form as it stands (unsaved). */
+  draftPreview?: ApiResult<PreviewView>
 }) {
   const { rule, staff } = props
   const readOnly = staff.role === 'viewer'
@@ -586,6 +627,19 @@ export function RuleEditorPage(props: {
           </span>
           {!readOnly && rule.status !== 'archived' && (
             <StatusAction rule={rule} csrf={props.csrf} back={`/console/rules/${rule.id}`} />
+          )}
+          {!readOnly && rule.status !== 'archived' && (
+            <form
+              method="post"
+              action={`/console/rules/${rule.id}/archive`}
+              data-confirm={`Archive “${rule.name}”? It stops for good and leaves the rules list (its results stay).`}
+            >
+              <input type="hidden" name="_csrf" value={props.csrf} />
+              <input type="hidden" name="back" value="/console/rules" />
+              <button type="submit" class="danger">
+                Archive
+              </button>
+            </form>
           )}
           <a href={`/console/rules/${rule.id}/preview`}>Preview</a>
           <a href={`/console/rules/${rule.id}/results`}>Results</a>
@@ -771,8 +825,12 @@ export function RuleEditorPage(props: {
               />
             </div>
           </fieldset>
+          {props.draftPreview && <DraftPreview answer={props.draftPreview} />}
           {!readOnly && (
             <div class="actions">
+              <ActionButton ctx={ctx} action="preview">
+                Preview who it matches
+              </ActionButton>
               <button type="submit" name="_action" value="save" class="primary">
                 {rule ? 'Save as a new version' : 'Save as draft'}
               </button>

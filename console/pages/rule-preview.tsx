@@ -2,10 +2,19 @@
 /**
  * @module Preview before activation: how many current profiles the rule matches now, with a
  * sample and each shopper's reasons (POST /v1/admin/rules/:id/preview), and a "test on a
- * profile" box showing one shopper's latest decision traces (GET /v1/admin/decisions/:shopper),
- * this rule's line first — the Unleash-playground answer to "why did (not) my rule fire?".
+ * profile" box: whether the rule's conditions pass for that one shopper now, with the reasons
+ * (POST /v1/admin/rules/:id/test, a dry run that works for drafts too), and their latest decision
+ * traces (GET /v1/admin/decisions/:shopper), this rule's line first — the Unleash-playground
+ * answer to "why did (not) my rule fire?".
  */
-import type { ApiResult, DecisionTrace, PreviewView, RuleView, StaffView } from '../admin-client'
+import type {
+  ApiResult,
+  DecisionTrace,
+  PreviewView,
+  RuleTestResponse,
+  RuleView,
+  StaffView,
+} from '../admin-client'
 import { Layout, type Notice, StatusBadge } from '../layout'
 import { StatusAction } from './rules-list'
 
@@ -66,6 +75,8 @@ export function RulePreviewPage(props: {
   preview: ApiResult<PreviewView>
   shopper: string
   decisions?: ApiResult<{ shopper: string; decisions: DecisionTrace[] }>
+  /** The rule's conditions for this one shopper now (POST /v1/admin/rules/:id/test). */
+  dryRun?: ApiResult<RuleTestResponse>
   notice?: Notice
 }) {
   const { rule, preview } = props
@@ -140,6 +151,22 @@ export function RulePreviewPage(props: {
         </div>
         <button type="submit">Show decisions</button>
       </form>
+      {props.dryRun?.ok && (
+        <section aria-labelledby="dry-run-title">
+          <h3 id="dry-run-title">Would the conditions pass now?</h3>
+          <p data-dry-run="">
+            <strong>{props.dryRun.data.passed ? '✓ yes' : '✗ no'}</strong>
+            {props.dryRun.data.trigger &&
+              ` (their latest ${props.dryRun.data.trigger.type} taken as happening now; limits, audience and holdout not applied)`}
+          </p>
+          <ul class="why">
+            {props.dryRun.data.why.map((line) => (
+              <li>{line}</li>
+            ))}
+          </ul>
+          <h3>Latest decisions for this shopper</h3>
+        </section>
+      )}
       {props.decisions &&
         (props.decisions.ok ? (
           <Traces rule={rule} decisions={props.decisions.data.decisions} />

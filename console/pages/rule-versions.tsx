@@ -1,7 +1,8 @@
 /** @jsxImportSource hono/jsx */
 /**
  * @module A rule's version history (GET /v1/admin/rules/:id/versions): who saved each version and
- * when, and a readable difference between any two of them (rule-diff.ts). Newest two by default.
+ * when, a readable difference between any two of them (rule-diff.ts; newest two by default), and
+ * for editors "restore": an old version's settings saved again as a new version.
  */
 import type { RuleView, StaffView, VersionView } from '../admin-client'
 import { formatTime } from '../format'
@@ -35,6 +36,8 @@ export function RuleVersionsPage(props: {
   versions: VersionView[]
   from?: number
   to?: number
+  /** Editors and admins may save an old version again (as a new version). */
+  canEdit: boolean
 }) {
   const { rule, versions } = props
   const latest = versions[versions.length - 1]?.version ?? 1
@@ -56,6 +59,7 @@ export function RuleVersionsPage(props: {
             <th scope="col">Version</th>
             <th scope="col">Saved by</th>
             <th scope="col">When</th>
+            {props.canEdit && <th scope="col">Actions</th>}
           </tr>
         </thead>
         <tbody>
@@ -64,6 +68,17 @@ export function RuleVersionsPage(props: {
               <td data-label="Version">{v.version}</td>
               <td data-label="Saved by">{v.createdBy}</td>
               <td data-label="When">{formatTime(v.createdAt)}</td>
+              {props.canEdit && (
+                <td data-label="Actions">
+                  {v.version !== latest && (
+                    <form method="post" action={`/console/rules/${rule.id}/restore`}>
+                      <input type="hidden" name="_csrf" value={props.csrf} />
+                      <input type="hidden" name="version" value={String(v.version)} />
+                      <button type="submit">Restore version {v.version}</button>
+                    </form>
+                  )}
+                </td>
+              )}
             </tr>
           ))}
         </tbody>

@@ -110,106 +110,108 @@ export function RulesListPage(props: {
           </a>
         )}
       </form>
-      {props.rules.length === 0 ? (
-        <p>
-          No rules here yet.
-          {canEdit && (
-            <>
-              {' '}
-              <a href="/console/rules/new">Write the first one</a>.
-            </>
-          )}
-        </p>
-      ) : (
-        <table class="cards">
-          <caption class="sr-only">Rules with their figures since they started</caption>
-          <thead>
-            <tr>
-              <th scope="col">Rule</th>
-              <th scope="col">Status</th>
-              <th scope="col" class="num">
-                Priority
-              </th>
-              <th scope="col">Trigger</th>
-              <th scope="col">Schedule</th>
-              <th scope="col">Trend (14 days)</th>
-              <th scope="col" class="num">
-                Delivered
-              </th>
-              <th scope="col" class="num">
-                Shown
-              </th>
-              <th scope="col" class="num">
-                Clicked
-              </th>
-              <th scope="col" class="num">
-                Converted
-              </th>
-              <th scope="col" class="num">
-                CTR
-              </th>
-              <th scope="col" class="num">
-                Lift
-              </th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.rules.map((rule) => {
-              const s = byRule.get(rule.id)
-              return (
-                <tr data-rule={rule.id}>
-                  <td data-label="Rule">
-                    <a href={`/console/rules/${rule.id}`}>{rule.name}</a>
-                  </td>
-                  <td data-label="Status">
-                    <StatusBadge status={rule.status} />
-                  </td>
-                  <td data-label="Priority" class="num">
-                    {rule.priority}
-                  </td>
-                  <td data-label="Trigger">{triggerText(rule.trigger)}</td>
-                  <td data-label="Schedule">{scheduleText(rule.schedule)}</td>
-                  <td data-label="Trend (14 days)">
-                    <Trend days={props.trends?.get(rule.id)} span={14} />
-                  </td>
-                  <td data-label="Delivered" class="num" data-figure="delivered">
-                    {s?.delivered ?? 0}
-                  </td>
-                  <td data-label="Shown" class="num">
-                    {s?.shown ?? 0}
-                  </td>
-                  <td data-label="Clicked" class="num">
-                    {s?.clicked ?? 0}
-                  </td>
-                  <td data-label="Converted" class="num">
-                    {s?.converted ?? 0}
-                  </td>
-                  <td data-label="CTR" class="num">
-                    {formatRate(s?.clickRate)}
-                  </td>
-                  <td data-label="Lift" class="num">
-                    {formatLift(s?.lift)}
-                  </td>
-                  <td data-label="Actions">
-                    <div class="actions">
-                      {canEdit && rule.status !== 'archived' && (
-                        <StatusAction rule={rule} csrf={props.csrf} back={back} />
-                      )}
-                      <a href={`/console/rules/${rule.id}/results`}>
-                        Results<span class="sr-only"> of {rule.name}</span>
-                      </a>
-                      <a href={`/console/rules/${rule.id}/preview`}>
-                        Preview<span class="sr-only"> of {rule.name}</span>
-                      </a>
-                    </div>
-                  </td>
-                </tr>
-              )
-            })}
-          </tbody>
-        </table>
-      )}
+      <div id="rules" data-autorefresh="30000">
+        {props.rules.length === 0 ? (
+          <p>
+            No rules here yet.
+            {canEdit && (
+              <>
+                {' '}
+                <a href="/console/rules/new">Write the first one</a>.
+              </>
+            )}
+          </p>
+        ) : (
+          <table class="cards">
+            <caption class="sr-only">Rules with their figures since they started</caption>
+            <thead>
+              <tr>
+                <th scope="col">Rule</th>
+                <th scope="col">Status</th>
+                <th scope="col" class="num">
+                  Priority
+                </th>
+                <th scope="col">Trigger</th>
+                <th scope="col">Schedule</th>
+                <th scope="col">Trend (14 days)</th>
+                <th scope="col" class="num">
+                  Delivered
+                </th>
+                <th scope="col" class="num">
+                  Shown
+                </th>
+                <th scope="col" class="num">
+                  Clicked
+                </th>
+                <th scope="col" class="num">
+                  Converted
+                </th>
+                <th scope="col" class="num">
+                  CTR
+                </th>
+                <th scope="col" class="num">
+                  Lift
+                </th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.rules.map((rule) => {
+                const s = byRule.get(rule.id)
+                return (
+                  <tr data-rule={rule.id}>
+                    <td data-label="Rule">
+                      <a href={`/console/rules/${rule.id}`}>{rule.name}</a>
+                    </td>
+                    <td data-label="Status">
+                      <StatusBadge status={rule.status} />
+                    </td>
+                    <td data-label="Priority" class="num">
+                      {rule.priority}
+                    </td>
+                    <td data-label="Trigger">{triggerText(rule.trigger)}</td>
+                    <td data-label="Schedule">{scheduleText(rule.schedule)}</td>
+                    <td data-label="Trend (14 days)">
+                      <Trend days={props.trends?.get(rule.id)} span={14} />
+                    </td>
+                    <td data-label="Delivered" class="num" data-figure="delivered">
+                      {s?.delivered ?? 0}
+                    </td>
+                    <td data-label="Shown" class="num">
+                      {s?.shown ?? 0}
+                    </td>
+                    <td data-label="Clicked" class="num">
+                      {s?.clicked ?? 0}
+                    </td>
+                    <td data-label="Converted" class="num">
+                      {s?.converted ?? 0}
+                    </td>
+                    <td data-label="CTR" class="num">
+                      {formatRate(s?.clickRate)}
+                    </td>
+                    <td data-label="Lift" class="num">
+                      {formatLift(s?.lift)}
+                    </td>
+                    <td data-label="Actions">
+                      <div class="actions">
+                        {canEdit && rule.status !== 'archived' && (
+                          <StatusAction rule={rule} csrf={props.csrf} back={back} />
+                        )}
+                        <a href={`/console/rules/${rule.id}/results`}>
+                          Results<span class="sr-only"> of {rule.name}</span>
+                        </a>
+                        <a href={`/console/rules/${rule.id}/preview`}>
+                          Preview<span class="sr-only"> of {rule.name}</span>
+                        </a>
+                      </div>
+                    </td>
+                  </tr>
+                )
+              })}
+            </tbody>
+          </table>
+        )}
+      </div>
     </Layout>
   )
 }

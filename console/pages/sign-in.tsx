@@ -3,7 +3,8 @@
  * @module The sign-in page: email and password, posted to the console, which signs in through
  * POST /v1/admin/login and passes the session cookie on. A refused sign-in keeps the email (never
  * the password) and says why in the API's words; an email with accounts on several sites also
- * gets a site choice.
+ * gets a site choice. A rule being written when the session ended rides along in hidden fields
+ * and opens again, unsaved, after sign-in.
  */
 import { Layout, type Notice } from '../layout'
 
@@ -13,6 +14,8 @@ export function SignInPage(props: {
   error?: string
   sites?: string[]
   notice?: Notice
+  /** The rule editor's fields, kept through sign-in when a session ended mid-edit. */
+  carry?: [string, string][]
 }) {
   const errorId = props.error ? 'signin-error' : undefined
   return (
@@ -24,6 +27,9 @@ export function SignInPage(props: {
           </p>
         )}
         <input type="hidden" name="next" value={props.next ?? ''} />
+        {props.carry?.map(([name, value]) => (
+          <input type="hidden" name={`carry:${name}`} value={value} />
+        ))}
         <div class="field">
           <label for="email">Email</label>
           <input

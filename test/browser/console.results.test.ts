@@ -67,6 +67,25 @@ describe('console results', () => {
     await expect(hat.textContent()).resolves.toContain('in the last 10m is at least 3 (was 0)')
     await screenshot(page, 'preview')
 
+    // The editor previews the form as it stands, unsaved; a refused field is marked instead.
+    await page.goto(`${url}/console/rules/${id}`)
+    await page.getByRole('button', { name: 'Preview who it matches' }).click()
+    await expect(page.locator('[data-draft-preview]').textContent()).resolves.toMatch(/^1 of 2/)
+    await page.getByLabel('Button address').fill('not a link')
+    await page.getByRole('button', { name: 'Preview who it matches' }).click()
+    await expect(page.locator('#f-offer-cta-url-error').textContent()).resolves.toBe(
+      'expected a full http:// or https:// address',
+    )
+    await expect(page.getByLabel('Button address').inputValue()).resolves.toBe('not a link')
+    await page.goto(`${url}/console/rules/${id}/preview`)
+    // Test on a profile before activation: a dry run of the conditions for one shopper.
+    await page.getByLabel('Shopper').fill('a:hat-fan')
+    await page.getByRole('button', { name: 'Show decisions' }).click()
+    await expect(page.locator('[data-dry-run]').textContent()).resolves.toMatch(/^✗ no/)
+    await page.getByLabel('Shopper').fill('a:shoe-fan')
+    await page.getByRole('button', { name: 'Show decisions' }).click()
+    await expect(page.locator('[data-dry-run]').textContent()).resolves.toMatch(/^✓ yes/)
+
     page.once('dialog', (dialog) => void dialog.accept())
     await page.getByRole('button', { name: /Activate/ }).click()
     await page.waitForURL(/done=/)

@@ -80,6 +80,31 @@ describe('console session', () => {
     await page.getByLabel('Password').fill('correct horse battery')
     await page.getByRole('button', { name: 'Sign in' }).click()
     await page.waitForURL(/\/console\/rules\/new$/)
+
+    // The session ends again while a rule is being written: saving asks to sign in and the rule
+    // comes back as typed.
+    await page.getByLabel('Name', { exact: true }).fill('Written while signed out')
+    await page.getByLabel('Title').fill('Half-typed offer')
+    const csrf2 = await page.locator('meta[name="csrf-token"]').getAttribute('content')
+    const cookie2 = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ')
+    await stack.app.request('/v1/admin/logout', {
+      method: 'POST',
+      headers: { cookie: cookie2, 'x-csrf-token': csrf2 ?? '' },
+    })
+    await page.getByRole('button', { name: 'Save as draft' }).click()
+    await expect(
+      page.getByText('Your session ended before this rule was saved').isVisible(),
+    ).resolves.toBe(true)
+    await page.getByLabel('Email').fill('admin@shop.example')
+    await page.getByLabel('Password').fill('correct horse battery')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await expect(
+      page.getByText('Signed in again. Your changes are below').isVisible(),
+    ).resolves.toBe(true)
+    await expect(page.getByLabel('Name', { exact: true }).inputValue()).resolves.toBe(
+      'Written while signed out',
+    )
+    await expect(page.getByLabel('Title').inputValue()).resolves.toBe('Half-typed offer')
   })
 
   it('shows a viewer the rules without any control that changes them; the API refuses anyway', async () => {
@@ -138,6 +163,9 @@ describe('console session', () => {
       ['preview-360', `/console/rules/${rule.id}/preview`],
       ['results-360', `/console/rules/${rule.id}/results`],
       ['versions-360', `/console/rules/${rule.id}/versions`],
+      ['health-360', '/console/health'],
+      ['activity-360', '/console/activity'],
+      ['staff-360', '/console/staff'],
     ] as const) {
       await page.goto(stack.url + path)
       await screenshot(page, name)

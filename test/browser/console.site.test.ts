@@ -6,7 +6,7 @@
  */
 import { Queue, Worker } from 'bullmq'
 import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { createBlockingRedis } from '../../runtime/redis'
 import { QUEUES } from '../../streams/keys'
 import { basic, productViewed } from '../harness'
@@ -36,16 +36,24 @@ describe('console site pages', () => {
     const connection = createBlockingRedis(TEST_REDIS_URL, 'console-test')
     const prefix = `${stack.prefix}bull`
     const queue = new Queue(QUEUES.events, { connection, prefix })
+    onTestFinished(async () => {
+      await queue.close()
+      connection.disconnect()
+    })
+    const workerConnection = createBlockingRedis(TEST_REDIS_URL, 'console-test-w')
     const failed = new Promise<void>((resolve) => {
       const worker = new Worker(
         QUEUES.events,
         async () => {
           throw new Error('boom (test)')
         },
-        { connection: createBlockingRedis(TEST_REDIS_URL, 'console-test-w'), prefix },
+        { connection: workerConnection, prefix },
       )
       worker.on('failed', () => {
-        void worker.close().then(() => resolve())
+        void worker.close().then(() => {
+          workerConnection.disconnect()
+          resolve()
+        })
       })
     })
     await queue.add('slice', { partition: 0, entryId: '1-0', events: [] }, { attempts: 1 })
@@ -80,8 +88,6 @@ describe('console site pages', () => {
     await page.waitForURL(/done=/)
     await expect(page.getByRole('status').textContent()).resolves.toContain('back on the queue')
     expect((await queue.getJobCounts('failed', 'waiting')).failed).toBe(0)
-    await queue.close()
-    connection.disconnect()
     const audit = await stack.call(stack.admin, 'GET', '/v1/admin/audit')
     expect(JSON.stringify(await audit.json())).toContain('jobs.retry')
   })
@@ -178,6 +184,11 @@ describe('console site pages', () => {
     expect(secret).toMatch(/^sk_/)
     expect(secret).not.toBe(stack.site.secret)
     await screenshot(page, 'settings-360')
+    await page.getByRole('link', { name: 'Activity' }).click()
+    const activity = await page.locator('table').textContent()
+    expect(activity).toContain('rotated the secret')
+    expect(activity).toContain('allowed an origin')
+    expect(await scrollsSideways(page)).toBe(false)
     const audit = JSON.stringify(
       await (await stack.call(stack.admin, 'GET', '/v1/admin/audit')).json(),
     )
