@@ -24,10 +24,13 @@ export type Facts = {
     counts: Record<string, number>
     first?: number
     last?: number
-    /** Category (lowercased) → decayed interest. */
-    interests: Record<string, number>
+    /** The decayed interest in a category (any case), 0 when none. */
+    interest: (category: string) => number
   }
-  /** The recent-event list, oldest first, up to the event's own time. */
+  /**
+   * The recent-event list, oldest first. It may hold events later than the triggering one
+   * (the rest of its job): windows end at the event's time, so they are never counted.
+   */
   recent: RecentEvent[]
   /** The site's IANA time zone. */
   timezone: string
@@ -168,26 +171,60 @@ let lastTime: { ts: number; timezone: string; value: LocalTime } | undefined
 
 type LocalTime = { hour: number; day: string; midnight: number }
 
-function computeLocalTime(ts: number, timezone: string): LocalTime {
+const WEEK = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
+const QUARTER_HOUR = 15 * 60_000
+const DAY = 86_400_000
+
+/** The zone's UTC offset, cached per quarter hour of UTC: zones change offset only on those. */
+const offsets = new Map<string, { bucket: number; offset: number }>()
+
+function offsetOf(ts: number, timezone: string): number {
+  const bucket = Math.floor(ts / QUARTER_HOUR)
+  const cached = offsets.get(timezone)
+  if (cached?.bucket === bucket) {
+    return cached.offset
+  }
   let format = zoneFormats.get(timezone)
   if (!format) {
     format = new Intl.DateTimeFormat('en-GB', {
       timeZone: timezone,
       hourCycle: 'h23',
-      weekday: 'short',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
       hour: '2-digit',
       minute: '2-digit',
       second: '2-digit',
     })
     zoneFormats.set(timezone, format)
   }
-  const parts = Object.fromEntries(format.formatToParts(ts).map((p) => [p.type, p.value]))
-  const hour = Number(parts.hour)
-  const sinceMidnight =
-    (hour * 3600 + Number(parts.minute) * 60 + Number(parts.second)) * 1000 + (ts % 1000)
+  const at = bucket * QUARTER_HOUR
+  const parts = Object.fromEntries(format.formatToParts(at).map((p) => [p.type, Number(p.value)]))
+  const wall = Date.UTC(
+    parts.year as number,
+    (parts.month as number) - 1,
+    parts.day as number,
+    parts.hour as number,
+    parts.minute as number,
+    parts.second as number,
+  )
+  const offset = wall - at
+  offsets.set(timezone, { bucket, offset })
+  return offset
+}
+
+/**
+ * Local hour, weekday and the instant of local midnight. On the two days a year a zone changes
+ * its offset, "midnight" is computed with the current offset, so it can be an hour off.
+ */
+function computeLocalTime(ts: number, timezone: string): LocalTime {
+  const local = ts + offsetOf(ts, timezone)
+  const sinceMidnight = ((local % DAY) + DAY) % DAY
+  const days = Math.floor(local / DAY)
   return {
-    hour,
-    day: String(parts.weekday).slice(0, 3).toLowerCase(),
+    hour: Math.floor(sinceMidnight / 3_600_000),
+    // 1970-01-01 was a Thursday.
+    day: WEEK[(((days + 4) % 7) + 7) % 7] as string,
     midnight: ts - sinceMidnight,
   }
 }
@@ -287,7 +324,7 @@ function leafPartsOf(c: LeafCondition): {
           case 'events':
             return p.counts[c.eventType === undefined ? 'n' : `n:${c.eventType}`] ?? 0
           case 'interest':
-            return p.interests[(c.category ?? '').toLowerCase()] ?? 0
+            return p.interest(c.category ?? '')
           case 'daysSinceFirstSeen':
             return p.first === undefined ? 0 : (f.event.ts - p.first) / 86_400_000
           case 'minutesSinceLastSeen':

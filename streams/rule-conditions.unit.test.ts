@@ -37,7 +37,7 @@ function facts(over: Partial<Facts> = {}): Facts {
       counts: { n: 40, 'n:ProductViewed': 30 },
       first: T - 3 * 86_400_000,
       last: T - 2 * MIN,
-      interests: { shoes: 12, hats: 1 },
+      interest: (category) => ({ shoes: 12, hats: 1 })[category.toLowerCase()] ?? 0,
     },
     recent,
     timezone: 'UTC',
@@ -304,6 +304,39 @@ describe('tester', () => {
       expect(test(actual), `${JSON.stringify(actual)} ${op} ${JSON.stringify(expected)}`).toBe(
         compare(actual, op, expected),
       )
+    }
+  })
+})
+
+describe('localTime', () => {
+  it('agrees with Intl across zones, half-hour offsets and a DST change', () => {
+    const zones = [
+      'UTC',
+      'Europe/Berlin',
+      'America/New_York',
+      'Asia/Kolkata',
+      'Australia/Lord_Howe',
+      'Pacific/Honolulu',
+    ]
+    // Every 37 minutes over 10 days around the EU's switch to summer time (2026-03-29).
+    for (let ts = Date.UTC(2026, 2, 24); ts < Date.UTC(2026, 3, 3); ts += 37 * 60_000) {
+      for (const timeZone of zones) {
+        const parts = Object.fromEntries(
+          new Intl.DateTimeFormat('en-GB', {
+            timeZone,
+            hourCycle: 'h23',
+            weekday: 'short',
+            hour: '2-digit',
+          })
+            .formatToParts(ts)
+            .map((p) => [p.type, p.value]),
+        )
+        const got = localTime(ts, timeZone)
+        expect([got.hour, got.day], `${timeZone} ${new Date(ts).toISOString()}`).toEqual([
+          Number(parts.hour),
+          String(parts.weekday).slice(0, 3).toLowerCase(),
+        ])
+      }
     }
   })
 })

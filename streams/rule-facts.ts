@@ -116,46 +116,98 @@ export async function readShoppers(
  * same job are already in the list).
  */
 export function factsFor(event: StoredEvent, state: ShopperState, timezone: string): Facts {
+  const d = derivedOf(state)
+  // "Last seen" before this event: the profile's `last` is this event (or a later one of the
+  // same job) by now, so take the newest recent event before it (the list is oldest first).
+  let lastBefore: number | undefined
+  for (let i = state.recent.length - 1; i >= 0; i--) {
+    const r = state.recent[i] as RecentEvent
+    if (r.ts < event.ts && r.id !== event.id) {
+      lastBefore = r.ts
+      break
+    }
+  }
+  const last = lastBefore ?? (d.last === undefined ? undefined : Math.min(d.last, event.ts))
+  return {
+    event,
+    profile: {
+      engagement:
+        d.score !== undefined && d.scoreRef !== undefined
+          ? decayedValue(d.score, d.scoreRef, event.ts, PROFILE_HALF_LIFE_MS)
+          : 0,
+      purchases: d.purchases,
+      counts: d.counts,
+      ...(d.first !== undefined && { first: d.first }),
+      ...(last !== undefined && { last }),
+      interest: (category) => {
+        const found = d.interests.get(category.toLowerCase())
+        return found ? decayedValue(found.value, found.ref, event.ts, PROFILE_HALF_LIFE_MS) : 0
+      },
+    },
+    // Count conditions bound their window by the event's time, so later events of the same job
+    // in this list are never counted.
+    recent: state.recent,
+    timezone,
+    memo: [],
+  }
+}
+
+/** What every event of one shopper in a job shares, parsed once (not once per event). */
+type Derived = {
+  score?: number
+  scoreRef?: number
+  purchases: number
+  first?: number
+  last?: number
+  counts: Record<string, number>
+  /** Lowercased category → stored value and its reference time. */
+  interests: Map<string, { value: number; ref: number }>
+}
+
+const derived = new WeakMap<ShopperState, Derived>()
+
+function derivedOf(state: ShopperState): Derived {
+  const known = derived.get(state)
+  if (known) {
+    return known
+  }
   const p = state.profile
   const num = (field: string) => {
     const n = Number(p[field])
-    return Number.isFinite(n) ? n : undefined
+    return p[field] !== undefined && Number.isFinite(n) ? n : undefined
   }
-  const score = num(PROFILE_FIELDS.score)
-  const scoreRef = num(refField(PROFILE_FIELDS.score))
   const counts: Record<string, number> = {}
   for (const [field, raw] of Object.entries(p)) {
     if (field === PROFILE_FIELDS.count || field.startsWith('n:')) {
       counts[field] = Number(raw)
     }
   }
-  const interests: Record<string, number> = {}
-  for (const [category, value] of Object.entries(
-    decayedFields(state.interests, event.ts, PROFILE_HALF_LIFE_MS),
-  )) {
-    interests[category.toLowerCase()] = value
+  const interests = new Map<string, { value: number; ref: number }>()
+  for (const [field, raw] of Object.entries(state.interests)) {
+    if (field.endsWith('@')) {
+      continue
+    }
+    const value = Number(raw)
+    const ref = Number(state.interests[refField(field)])
+    if (Number.isFinite(value) && Number.isFinite(ref)) {
+      interests.set(field.toLowerCase(), { value, ref })
+    }
   }
+  const out: Derived = {
+    purchases: num(PROFILE_FIELDS.purchases) ?? 0,
+    counts,
+    interests,
+  }
+  const score = num(PROFILE_FIELDS.score)
+  const scoreRef = num(refField(PROFILE_FIELDS.score))
   const first = num(PROFILE_FIELDS.first)
   const last = num(PROFILE_FIELDS.last)
-  // "last seen" before this event: the profile's last is this event (or a later one) by now.
-  const before = state.recent.filter((r) => r.ts < event.ts && r.id !== event.id)
-  return {
-    event,
-    profile: {
-      engagement:
-        score !== undefined && scoreRef !== undefined
-          ? decayedValue(score, scoreRef, event.ts, PROFILE_HALF_LIFE_MS)
-          : 0,
-      purchases: num(PROFILE_FIELDS.purchases) ?? 0,
-      counts,
-      ...(first !== undefined && { first }),
-      ...(last !== undefined && { last: before.at(-1)?.ts ?? Math.min(last, event.ts) }),
-      interests,
-    },
-    recent: state.recent.filter((r) => r.ts <= event.ts),
-    timezone,
-    memo: [],
-  }
+  if (score !== undefined) out.score = score
+  if (scoreRef !== undefined) out.scoreRef = scoreRef
+  if (first !== undefined) out.first = first
+  if (last !== undefined) out.last = last
+  derived.set(state, out)
+  return out
 }
 
 /**

@@ -21,6 +21,7 @@ import type { StoredEvent } from '../../streams/events'
 import type { Keys } from '../../streams/keys'
 import { INBOX, type Offer, type OfferProduct } from '../../streams/offers'
 import { countField } from '../../streams/profile'
+import type { Facts } from '../../streams/rule-conditions'
 import {
   factsFor,
   type PastOffer,
@@ -87,31 +88,53 @@ export type Trace = {
 }
 
 /** Reasons still to be put into words; only for traces that are kept (see recordTraces). */
-const pendingWhy = new WeakMap<RuleResult, () => string[]>()
+const pendingWhy = new WeakMap<RuleResult, { rule: CompiledRule; facts: Facts }>()
 
-/** Lists a rule's result in the trace, or only counts it once the list is long enough. */
-function note(
-  trace: Trace,
-  rule: CompiledRule,
-  result: string,
-  important: boolean,
-  why?: () => string[],
-): void {
-  if (important || trace.rules.length < TRACE.listed) {
-    const entry: RuleResult = {
-      ruleId: rule.id,
-      version: rule.version,
-      name: rule.rule.name,
-      result,
-    }
-    if (why && trace.rules.filter((r) => pendingWhy.has(r)).length < TRACE.explained) {
-      pendingWhy.set(entry, why)
-    }
-    trace.rules.push(entry)
-    return
+/**
+ * Builds one event's trace. With 1,000 rules most of them fail on every event, so a failure
+ * past the listed few costs one integer increment: no entry, no closure, no string key.
+ */
+class TraceBuilder {
+  readonly trace: Trace
+  private explained = 0
+  private readonly others = new Map<string, number>()
+
+  constructor(event: StoredEvent, now: number) {
+    this.trace = { at: now, eventId: event.id, type: event.type, decision: 'none', rules: [] }
   }
-  trace.others ??= {}
-  trace.others[result] = (trace.others[result] ?? 0) + 1
+
+  /** Lists a result (always when `important`), or counts it once the list is long enough. */
+  note(rule: CompiledRule, result: string, important: boolean, explain?: Facts): void {
+    const { rules } = this.trace
+    if (important || rules.length < TRACE.listed) {
+      const entry: RuleResult = {
+        ruleId: rule.id,
+        version: rule.version,
+        name: rule.rule.name,
+        result,
+      }
+      if (explain && this.explained < TRACE.explained) {
+        this.explained++
+        pendingWhy.set(entry, { rule, facts: explain })
+      }
+      rules.push(entry)
+      return
+    }
+    this.count(result, 1)
+  }
+
+  count(result: string, n: number): void {
+    if (n > 0) {
+      this.others.set(result, (this.others.get(result) ?? 0) + n)
+    }
+  }
+
+  finish(): Trace {
+    if (this.others.size > 0) {
+      this.trace.others = Object.fromEntries(this.others)
+    }
+    return this.trace
+  }
 }
 
 const OUTCOME_OF = {
@@ -208,26 +231,21 @@ export async function decideOffers(
       continue
     }
     const facts = factsFor(event, state, site.timezone)
-    const trace: Trace = {
-      at: now,
-      eventId: event.id,
-      type: event.type,
-      decision: 'none',
-      rules: [],
-    }
+    const builder = new TraceBuilder(event, now)
+    const trace = builder.trace
     const consider = (rule: CompiledRule): boolean => {
       if (!isLive(rule, now)) {
-        note(trace, rule, 'outside its schedule', false)
+        builder.note(rule, 'outside its schedule', false)
         return false
       }
       // The hash is only worth computing for a partial audience.
       const audience = rule.rule.audiencePercent
       if (audience < 100 && bucket(state.anchor, rule.id, 'audience') >= audience) {
-        note(trace, rule, 'shopper not in its audience', false)
+        builder.note(rule, 'shopper not in its audience', false)
         return false
       }
       if (!rule.predicate(facts)) {
-        note(trace, rule, 'conditions not met', false, () => rule.explain(facts).lines)
+        builder.note(rule, 'conditions not met', false, facts)
         return false
       }
       return true
@@ -236,8 +254,7 @@ export async function decideOffers(
     for (const rule of delayed) {
       if (consider(rule) && deps.delayed) {
         await scheduleDelayed(deps, rule, profile, state, event)
-        note(
-          trace,
+        builder.note(
           rule,
           `scheduled in ${Math.round((rule.rule.trigger.delay ?? 0) / 1000)}s`,
           true,
@@ -245,26 +262,23 @@ export async function decideOffers(
         trace.decision = 'scheduled'
       }
     }
-    let decided = false
-    for (const rule of immediate) {
-      if (decided) {
-        note(trace, rule, 'not considered: a higher-priority rule won', false)
-        continue
-      }
+    for (const [i, rule] of immediate.entries()) {
       if (!consider(rule)) {
         continue
       }
       const taken = await take(deps, rule, profile, state, event, event.id, now)
-      note(trace, rule, taken.result, true)
+      builder.note(rule, taken.result, true)
       if (taken.row) {
         rows.push(taken.row)
         trace.decision = taken.row.kind === 'holdout' ? 'holdout' : 'offer'
         trace.offerId = taken.row.offerId
-        decided = true
-      } else if (taken.stop) {
-        decided = true
+      }
+      if (taken.row || taken.stop) {
+        builder.count('not considered: a higher-priority rule won', immediate.length - i - 1)
+        break
       }
     }
+    builder.finish()
     deps.onDecision?.(trace.decision)
     // Of a job's "nothing happened" traces only each shopper's last is kept: the list holds
     // 20, and twenty identical misses of one burst would push out the decisions that matter.
@@ -485,9 +499,9 @@ async function recordTraces(deps: OfferDeps, traces: readonly [string, Trace][])
   const pipeline = deps.redis.pipeline()
   for (const [profile, trace] of traces) {
     for (const entry of trace.rules) {
-      const why = pendingWhy.get(entry)
-      if (why) {
-        entry.why = why()
+      const pending = pendingWhy.get(entry)
+      if (pending) {
+        entry.why = pending.rule.explain(pending.facts).lines
       }
     }
     const key = deps.keys.profileDecisions(profile)
