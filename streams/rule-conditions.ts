@@ -175,14 +175,25 @@ const WEEK = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
 const QUARTER_HOUR = 15 * 60_000
 const DAY = 86_400_000
 
-/** The zone's UTC offset, cached per quarter hour of UTC: zones change offset only on those. */
-const offsets = new Map<string, { bucket: number; offset: number }>()
+/**
+ * The zone's UTC offset, cached per quarter hour of UTC (zones change offset only on those),
+ * up to 4,096 quarter hours per zone: live traffic hits one, a backfill a few thousand.
+ */
+const offsets = new Map<string, Map<number, number>>()
 
 function offsetOf(ts: number, timezone: string): number {
   const bucket = Math.floor(ts / QUARTER_HOUR)
-  const cached = offsets.get(timezone)
-  if (cached?.bucket === bucket) {
-    return cached.offset
+  let zone = offsets.get(timezone)
+  if (!zone) {
+    zone = new Map()
+    offsets.set(timezone, zone)
+  }
+  const cached = zone.get(bucket)
+  if (cached !== undefined) {
+    return cached
+  }
+  if (zone.size >= 4096) {
+    zone.clear()
   }
   let format = zoneFormats.get(timezone)
   if (!format) {
@@ -209,7 +220,7 @@ function offsetOf(ts: number, timezone: string): number {
     parts.second as number,
   )
   const offset = wall - at
-  offsets.set(timezone, { bucket, offset })
+  zone.set(bucket, offset)
   return offset
 }
 

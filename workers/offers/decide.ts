@@ -87,53 +87,78 @@ export type Trace = {
   others?: Record<string, number>
 }
 
-/** Reasons still to be put into words; only for traces that are kept (see recordTraces). */
-const pendingWhy = new WeakMap<RuleResult, { rule: CompiledRule; facts: Facts }>()
+const NOT_MET = 'conditions not met'
 
 /**
- * Builds one event's trace. With 1,000 rules most of them fail on every event, so a failure
- * past the listed few costs one integer increment: no entry, no closure, no string key.
+ * Builds one event's trace, lazily: with 1,000 rules most fail on every event, and most traces
+ * are dropped (see decideOffers), so noting a rule stores two references, a failure past the
+ * listed few is one increment, and entries and reasons in words are made only for traces kept.
  */
 class TraceBuilder {
-  readonly trace: Trace
+  decision: Trace['decision'] = 'none'
+  offerId: string | undefined
+  private readonly rules: CompiledRule[] = []
+  private readonly results: string[] = []
+  private readonly explain: (Facts | undefined)[] = []
   private explained = 0
-  private readonly others = new Map<string, number>()
+  private notMet = 0
+  private others: Record<string, number> | undefined
 
-  constructor(event: StoredEvent, now: number) {
-    this.trace = { at: now, eventId: event.id, type: event.type, decision: 'none', rules: [] }
-  }
+  constructor(
+    private readonly event: StoredEvent,
+    private readonly now: number,
+  ) {}
 
   /** Lists a result (always when `important`), or counts it once the list is long enough. */
-  note(rule: CompiledRule, result: string, important: boolean, explain?: Facts): void {
-    const { rules } = this.trace
-    if (important || rules.length < TRACE.listed) {
-      const entry: RuleResult = {
-        ruleId: rule.id,
-        version: rule.version,
-        name: rule.rule.name,
-        result,
-      }
-      if (explain && this.explained < TRACE.explained) {
-        this.explained++
-        pendingWhy.set(entry, { rule, facts: explain })
-      }
-      rules.push(entry)
+  note(rule: CompiledRule, result: string, important: boolean, facts?: Facts): void {
+    if (important || this.rules.length < TRACE.listed) {
+      this.rules.push(rule)
+      this.results.push(result)
+      this.explain.push(facts && this.explained++ < TRACE.explained ? facts : undefined)
       return
     }
     this.count(result, 1)
   }
 
   count(result: string, n: number): void {
-    if (n > 0) {
-      this.others.set(result, (this.others.get(result) ?? 0) + n)
+    if (n <= 0) {
+      return
     }
+    if (result === NOT_MET) {
+      this.notMet += n
+      return
+    }
+    this.others ??= {}
+    this.others[result] = (this.others[result] ?? 0) + n
   }
 
-  finish(): Trace {
-    if (this.others.size > 0) {
-      this.trace.others = Object.fromEntries(this.others)
+  toTrace(): Trace {
+    const trace: Trace = {
+      at: this.now,
+      eventId: this.event.id,
+      type: this.event.type,
+      decision: this.decision,
+      rules: this.rules.map((rule, i) => {
+        const entry: RuleResult = {
+          ruleId: rule.id,
+          version: rule.version,
+          name: rule.rule.name,
+          result: this.results[i] as string,
+        }
+        const facts = this.explain[i]
+        if (facts) {
+          entry.why = rule.explain(facts).lines
+        }
+        return entry
+      }),
     }
-    return this.trace
+    if (this.offerId !== undefined) {
+      trace.offerId = this.offerId
+    }
+    if (this.notMet > 0 || this.others) {
+      trace.others = { ...(this.notMet > 0 && { [NOT_MET]: this.notMet }), ...this.others }
+    }
+    return trace
   }
 }
 
@@ -212,7 +237,7 @@ export async function decideOffers(
     work.some((w) => w.site !== undefined),
   )
   const rows: OutcomeRow[] = []
-  const traces: [string, Trace][] = []
+  const traces: [string, TraceBuilder][] = []
   for (const { event, profile, site } of work) {
     const state = states.get(profile) as ShopperState
     rows.push(...outcomesOf(deps, event, profile, state))
@@ -232,7 +257,6 @@ export async function decideOffers(
     }
     const facts = factsFor(event, state, site.timezone)
     const builder = new TraceBuilder(event, now)
-    const trace = builder.trace
     const consider = (rule: CompiledRule): boolean => {
       if (!isLive(rule, now)) {
         builder.note(rule, 'outside its schedule', false)
@@ -245,7 +269,7 @@ export async function decideOffers(
         return false
       }
       if (!rule.predicate(facts)) {
-        builder.note(rule, 'conditions not met', false, facts)
+        builder.note(rule, NOT_MET, false, facts)
         return false
       }
       return true
@@ -259,7 +283,7 @@ export async function decideOffers(
           `scheduled in ${Math.round((rule.rule.trigger.delay ?? 0) / 1000)}s`,
           true,
         )
-        trace.decision = 'scheduled'
+        builder.decision = 'scheduled'
       }
     }
     for (const [i, rule] of immediate.entries()) {
@@ -270,25 +294,27 @@ export async function decideOffers(
       builder.note(rule, taken.result, true)
       if (taken.row) {
         rows.push(taken.row)
-        trace.decision = taken.row.kind === 'holdout' ? 'holdout' : 'offer'
-        trace.offerId = taken.row.offerId
+        builder.decision = taken.row.kind === 'holdout' ? 'holdout' : 'offer'
+        builder.offerId = taken.row.offerId
       }
       if (taken.row || taken.stop) {
         builder.count('not considered: a higher-priority rule won', immediate.length - i - 1)
         break
       }
     }
-    builder.finish()
-    deps.onDecision?.(trace.decision)
+    deps.onDecision?.(builder.decision)
     // Of a job's "nothing happened" traces only each shopper's last is kept: the list holds
     // 20, and twenty identical misses of one burst would push out the decisions that matter.
     const previous = traces.findLastIndex(([p]) => p === profile)
     if (previous >= 0 && traces[previous]?.[1].decision === 'none') {
       traces.splice(previous, 1)
     }
-    traces.push([profile, trace])
+    traces.push([profile, builder])
   }
-  await recordTraces(deps, traces)
+  await recordTraces(
+    deps,
+    traces.map(([profile, builder]) => [profile, builder.toTrace()]),
+  )
   return rows
 }
 
@@ -498,12 +524,6 @@ async function recordTraces(deps: OfferDeps, traces: readonly [string, Trace][])
   }
   const pipeline = deps.redis.pipeline()
   for (const [profile, trace] of traces) {
-    for (const entry of trace.rules) {
-      const pending = pendingWhy.get(entry)
-      if (pending) {
-        entry.why = pending.rule.explain(pending.facts).lines
-      }
-    }
     const key = deps.keys.profileDecisions(profile)
     pipeline
       .lpush(key, JSON.stringify(trace))
