@@ -14,19 +14,23 @@ import type { HonoEnv } from '../api/context'
  */
 export async function serveApp(app: Hono<HonoEnv>): Promise<{ url: string; statuses: number[] }> {
   const statuses: number[] = []
+  const { url } = await serveFetch(async (request, env) => {
+    const response = await app.fetch(request, env)
+    statuses.push(response.status)
+    return response
+  })
+  return { url, statuses }
+}
+
+type Fetch = Parameters<typeof serve>[0]['fetch']
+
+/**
+ * Serves a fetch handler on a free loopback port, closed when the test ends.
+ * @example const { url, server } = await serveFetch((request) => app.fetch(request))
+ */
+export async function serveFetch(fetch: Fetch): Promise<{ url: string; server: Server }> {
   const server = await new Promise<Server>((resolve) => {
-    const s = serve(
-      {
-        fetch: async (request, env) => {
-          const response = await app.fetch(request, env)
-          statuses.push(response.status)
-          return response
-        },
-        port: 0,
-        hostname: '127.0.0.1',
-      },
-      () => resolve(s as Server),
-    ) as Server
+    const s = serve({ fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server)) as Server
   })
   onTestFinished(
     () =>
@@ -35,5 +39,5 @@ export async function serveApp(app: Hono<HonoEnv>): Promise<{ url: string; statu
         server.close(() => resolve())
       }),
   )
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, statuses }
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server }
 }

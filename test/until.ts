@@ -6,7 +6,7 @@
  * @example const profile = await until(() => redis.hgetall(key), (p) => p.n === '2')
  */
 export async function until<T>(
-  read: () => Promise<T>,
+  read: () => T | Promise<T>,
   ok: (value: T) => boolean,
   timeoutMs = 5_000,
 ): Promise<T> {

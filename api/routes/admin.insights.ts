@@ -8,7 +8,7 @@
  * SCAN, so it never blocks Redis; it treats each shopper's latest event of the trigger type as
  * the triggering event, happening now. It reads only: no anchor is claimed, nothing is sent.
  */
-import type { Hono } from 'hono'
+import type { Context, Hono } from 'hono'
 import { z } from 'zod'
 import { ruleFigures } from '../../drizzle/queries/outcomes'
 import { getRule, siteTimezone } from '../../drizzle/queries/rules'
@@ -96,6 +96,18 @@ async function preview(
   return { scanned: profiles.length, matching, sample: [...passed, ...failed] }
 }
 
+/** `preview` with the request's services and the site's time zone. */
+async function previewOn(
+  c: Context<HonoEnv>,
+  siteId: string,
+  spec: RuleSpec,
+  options: z.infer<typeof previewOptions>,
+) {
+  const { db, redis, config } = c.get('services')
+  const timezone = await siteTimezone(db, siteId)
+  return preview(redis, createKeys(config.NUDGE_KEY_PREFIX), siteId, timezone, spec, options)
+}
+
 function rate(part: number, whole: number): number | null {
   return whole > 0 ? part / whole : null
 }
@@ -103,7 +115,7 @@ function rate(part: number, whole: number): number | null {
 export function register(app: Hono<HonoEnv>): void {
   app.post('/v1/admin/rules/:id/preview', async (c) => {
     const staff = await requireStaff(c)
-    const { db, redis, config } = c.get('services')
+    const { db } = c.get('services')
     const rule = await getRule(db, staff.siteId, c.req.param('id'))
     if (!rule) {
       throw new ApiError('NOT_FOUND', `No rule ${c.req.param('id')} on your site.`)
@@ -111,37 +123,15 @@ export function register(app: Hono<HonoEnv>): void {
     // The body (options) is optional here: the rule is the stored one.
     const raw = c.req.header('content-length') ? await readJsonBody(c, ADMIN_BODY_BYTES) : {}
     const options = parseWith(previewOptions, raw ?? {})
-    const spec = ruleInput.parse(rule.spec)
-    const timezone = await siteTimezone(db, staff.siteId)
-    return c.json(
-      await preview(
-        redis,
-        createKeys(config.NUDGE_KEY_PREFIX),
-        staff.siteId,
-        timezone,
-        spec,
-        options,
-      ),
-    )
+    return c.json(await previewOn(c, staff.siteId, ruleInput.parse(rule.spec), options))
   })
 
   app.post('/v1/admin/preview', async (c) => {
     const staff = await requireStaff(c)
-    const { db, redis, config } = c.get('services')
     const body = (await readJsonBody(c, ADMIN_BODY_BYTES)) as { rule?: unknown } | null
     const spec = parseWith(ruleInput, specOf(body?.rule))
     const options = parseWith(previewOptions, { ...(body ?? {}), rule: undefined })
-    const timezone = await siteTimezone(db, staff.siteId)
-    return c.json(
-      await preview(
-        redis,
-        createKeys(config.NUDGE_KEY_PREFIX),
-        staff.siteId,
-        timezone,
-        spec,
-        options,
-      ),
-    )
+    return c.json(await previewOn(c, staff.siteId, spec, options))
   })
 
   app.get('/v1/admin/stats', async (c) => {

@@ -4,10 +4,10 @@
  * served on a port with every ingest request and answer recorded, and a "store" origin
  * (http://localhost:<port>) serving pages that paste the README snippet.
  */
+
 import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { serve } from '@hono/node-server'
 import { type Browser, chromium } from 'playwright-core'
 import { onTestFinished } from 'vitest'
 import { findSite } from '../../drizzle/queries/sites'
@@ -22,6 +22,8 @@ import { profileKey } from '../../streams/partition'
 import { testApi } from '../harness'
 import { readLog } from '../log'
 import { TEST_REDIS_URL } from '../redis'
+import { serveFetch } from '../serve'
+import { until } from '../until'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
@@ -67,57 +69,38 @@ export async function startStack(
 ) {
   const t = await testApi(env, opts)
   const calls: IngestCall[] = []
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve(
-      {
-        fetch: async (incoming, e) => {
-          const isIngest = new URL(incoming.url).pathname === '/v1/events'
-          let ids: string[] = []
-          let request = incoming
-          let env = e
-          if (isIngest && incoming.method === 'POST') {
-            // The api reads Node's request stream itself; hand it a web Request read here instead.
-            const text = await incoming.text()
-            request = new Request(incoming.url, {
-              method: 'POST',
-              headers: incoming.headers,
-              body: text,
-            })
-            env = { ...(e as object), incoming: undefined } as unknown as typeof e
-            try {
-              ids = ((JSON.parse(text) as { events?: { id: string }[] }).events ?? []).map(
-                (x) => x.id,
-              )
-            } catch {
-              ids = []
-            }
-          }
-          const response = await t.app.fetch(request, env)
-          if (isIngest && request.method === 'POST') {
-            let answer: IngestCall['answer']
-            try {
-              answer = (await response.clone().json()) as IngestCall['answer']
-            } catch {
-              answer = undefined
-            }
-            calls.push({ at: Date.now(), status: response.status, ids, answer })
-          }
-          return response
-        },
-        port: 0,
-        hostname: '127.0.0.1',
-      },
-      () => resolve(s as Server),
-    ) as Server
+  const { url: apiUrl, server } = await serveFetch(async (incoming, e) => {
+    const isIngest = new URL(incoming.url).pathname === '/v1/events'
+    let ids: string[] = []
+    let request = incoming
+    let env = e
+    if (isIngest && incoming.method === 'POST') {
+      // The api reads Node's request stream itself; hand it a web Request read here instead.
+      const text = await incoming.text()
+      request = new Request(incoming.url, {
+        method: 'POST',
+        headers: incoming.headers,
+        body: text,
+      })
+      env = { ...(e as object), incoming: undefined } as unknown as typeof e
+      try {
+        ids = ((JSON.parse(text) as { events?: { id: string }[] }).events ?? []).map((x) => x.id)
+      } catch {
+        ids = []
+      }
+    }
+    const response = await t.app.fetch(request, env)
+    if (isIngest && request.method === 'POST') {
+      let answer: IngestCall['answer']
+      try {
+        answer = (await response.clone().json()) as IngestCall['answer']
+      } catch {
+        answer = undefined
+      }
+      calls.push({ at: Date.now(), status: response.status, ids, answer })
+    }
+    return response
   })
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  )
-  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   let gateway: Gateway | undefined
   const startGateway = () => {
     const redis = createRedis(TEST_REDIS_URL, { commandTimeoutMs: 2_000 })
@@ -212,18 +195,11 @@ export function snippetPage(
   return `<!doctype html><html><head><meta charset="utf-8"><title>Test store</title>${snippet}${opts.head ?? ''}</head><body>${opts.body ?? ''}</body></html>`
 }
 
-/** Polls `read` until `ok` holds or `timeoutMs` passes; returns the last value either way. */
-export async function waitFor<T>(
+/** test/until.ts `until` with the longer default a browser round trip needs. */
+export function waitFor<T>(
   read: () => T | Promise<T>,
   ok: (value: T) => boolean,
   timeoutMs = 8_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await read()
-    if (ok(value) || Date.now() > deadline) {
-      return value
-    }
-    await new Promise((r) => setTimeout(r, 25))
-  }
+  return until(read, ok, timeoutMs)
 }
