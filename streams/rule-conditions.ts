@@ -57,6 +57,17 @@ function norm(value: unknown): unknown {
       : value
 }
 
+/**
+ * A number, or numeric text ("250" from a client that sends prices as strings); NaN otherwise,
+ * which no comparison passes.
+ */
+function asNumber(value: unknown): number {
+  if (typeof value === 'number') {
+    return value
+  }
+  return typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN
+}
+
 /** Compares an actual value with a condition's value; text without case. */
 export function compare(actual: unknown, op: Operator, expected: unknown): boolean {
   if (op === 'exists') {
@@ -71,13 +82,13 @@ export function compare(actual: unknown, op: Operator, expected: unknown): boole
     case 'ne':
       return norm(actual) !== norm(expected)
     case 'gt':
-      return typeof actual === 'number' && typeof expected === 'number' && actual > expected
+      return typeof expected === 'number' && asNumber(actual) > expected
     case 'gte':
-      return typeof actual === 'number' && typeof expected === 'number' && actual >= expected
+      return typeof expected === 'number' && asNumber(actual) >= expected
     case 'lt':
-      return typeof actual === 'number' && typeof expected === 'number' && actual < expected
+      return typeof expected === 'number' && asNumber(actual) < expected
     case 'lte':
-      return typeof actual === 'number' && typeof expected === 'number' && actual <= expected
+      return typeof expected === 'number' && asNumber(actual) <= expected
     case 'in':
       return Array.isArray(expected) && expected.some((e) => norm(e) === norm(actual))
     case 'contains':
@@ -111,13 +122,13 @@ export function tester(op: Operator, expected: unknown): (actual: unknown) => bo
     case 'ne':
       return (a) => a === undefined || a === null || (a !== expected && norm(a) !== lower)
     case 'gt':
-      return (a) => typeof a === 'number' && a > num
+      return (a) => asNumber(a) > num
     case 'gte':
-      return (a) => typeof a === 'number' && a >= num
+      return (a) => asNumber(a) >= num
     case 'lt':
-      return (a) => typeof a === 'number' && a < num
+      return (a) => asNumber(a) < num
     case 'lte':
-      return (a) => typeof a === 'number' && a <= num
+      return (a) => asNumber(a) <= num
     default:
       return (a) => compare(a, op, expected)
   }
@@ -145,10 +156,40 @@ function pathOf(url: string | undefined): string | undefined {
   }
 }
 
-/** Glob to RegExp: `*` is any text, everything else literal. */
-function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')
-  return new RegExp(`^${escaped}$`, 'i')
+/**
+ * A `*` glob as a matcher over lowercased text: `*` is any text, everything else literal. It
+ * runs in linear time (first and last pieces anchored, the middle ones found in order): a
+ * regular expression with several `.*` backtracks exponentially on a long path, and paths
+ * come from shoppers.
+ * @example globMatcher('/products/*')('/products/boots') // true
+ */
+export function globMatcher(pattern: string): (text: string) => boolean {
+  const pieces = pattern.toLowerCase().split('*')
+  const first = pieces[0] as string
+  const last = pieces.at(-1) as string
+  if (pieces.length === 1) {
+    return (text) => text === first
+  }
+  const middle = pieces.slice(1, -1)
+  return (text) => {
+    if (
+      text.length < first.length + last.length ||
+      !text.startsWith(first) ||
+      !text.endsWith(last)
+    ) {
+      return false
+    }
+    let at = first.length
+    const end = text.length - last.length
+    for (const piece of middle) {
+      const found = text.indexOf(piece, at)
+      if (found < 0 || found + piece.length > end) {
+        return false
+      }
+      at = found + piece.length
+    }
+    return true
+  }
 }
 
 const zoneFormats = new Map<string, Intl.DateTimeFormat>()
@@ -298,11 +339,16 @@ function factKey(c: LeafCondition): string {
   }
 }
 
-const slots = new Map<string, number>()
+/**
+ * Fact key → memo slot, shared by the rules compiled together (one rule index, one preview):
+ * they agree on slots, and the registry goes away with them, so user-written values in keys
+ * never pile up in a long-lived map.
+ */
+export type SlotRegistry = Map<string, number>
+
 const MISSING = Symbol('missing')
 
-/** A small integer per distinct fact key, for `Facts.memo`; grows only with new kinds of facts. */
-function slotOf(key: string): number {
+function slotOf(slots: SlotRegistry, key: string): number {
   let slot = slots.get(key)
   if (slot === undefined) {
     slot = slots.size
@@ -375,7 +421,7 @@ function leafPartsOf(c: LeafCondition): {
       }
     }
     case 'page': {
-      const glob = c.op === 'matches' ? globToRegExp(c.value) : undefined
+      const glob = c.op === 'matches' ? globMatcher(c.value) : undefined
       const value = c.value.toLowerCase()
       return {
         actual: (f) => pathOf(f.event.context?.url),
@@ -392,7 +438,7 @@ function leafPartsOf(c: LeafCondition): {
             case 'contains':
               return path.includes(value)
             case 'matches':
-              return glob?.test(a) ?? false
+              return glob?.(path) ?? false
           }
         },
         text: `page ${c.op === 'matches' ? 'matches' : fmt(c.op, c.value)}${c.op === 'matches' ? ` ${JSON.stringify(c.value)}` : ''}`,
@@ -441,10 +487,10 @@ function describeActual(actual: unknown): string {
 
 type Compiled = { predicate: Predicate; explain: (f: Facts, depth: number) => Explained }
 
-function compileNode(c: Condition): Compiled {
+function compileNode(c: Condition, slots: SlotRegistry): Compiled {
   if (c.kind === 'all' || c.kind === 'any') {
     const isAll = c.kind === 'all'
-    const items = c.conditions.map(compileNode)
+    const items = c.conditions.map((item) => compileNode(item, slots))
     const predicates = items.map((i) => i.predicate)
     return {
       predicate: isAll
@@ -464,7 +510,7 @@ function compileNode(c: Condition): Compiled {
     }
   }
   if (c.kind === 'not') {
-    const inner = compileNode(c.condition)
+    const inner = compileNode(c.condition, slots)
     return {
       predicate: (f) => !inner.predicate(f),
       explain: (f, depth) => {
@@ -479,7 +525,7 @@ function compileNode(c: Condition): Compiled {
   const leaf = c as LeafCondition
   const parts = leafParts(leaf)
   const { test, text } = parts
-  const slot = slotOf(factKey(leaf))
+  const slot = slotOf(slots, factKey(leaf))
   const compute = parts.actual
   const actual = (f: Facts): unknown => {
     const memo = f.memo
@@ -511,10 +557,14 @@ function compileNode(c: Condition): Compiled {
  * Compiles a rule's conditions.
  * @example const { predicate } = compileConditions({ all: [{ kind: 'profile', fact: 'engagement', op: 'gte', value: 50 }] })
  */
-export function compileConditions(c: Condition): {
+export function compileConditions(
+  c: Condition,
+  /** Share one across rules evaluated on the same facts (a rule index); a fresh one otherwise. */
+  slots: SlotRegistry = new Map(),
+): {
   predicate: Predicate
   explain: (facts: Facts) => Explained
 } {
-  const compiled = compileNode(c)
+  const compiled = compileNode(c, slots)
   return { predicate: compiled.predicate, explain: (facts) => compiled.explain(facts, 0) }
 }

@@ -2,7 +2,14 @@
 import { describe, expect, it } from 'vitest'
 import type { StoredEvent } from './events'
 import type { RecentEvent } from './profile'
-import { compare, compileConditions, type Facts, localTime, tester } from './rule-conditions'
+import {
+  compare,
+  compileConditions,
+  type Facts,
+  globMatcher,
+  localTime,
+  tester,
+} from './rule-conditions'
 import { type Condition, condition, type Operator } from './rules'
 
 const T = Date.UTC(2026, 10, 27, 14, 30) // a Friday, 14:30 UTC
@@ -278,6 +285,8 @@ describe('tester', () => {
     3,
     '3',
     200,
+    '250',
+    ' ',
     250,
     true,
     false,
@@ -338,5 +347,29 @@ describe('localTime', () => {
         ])
       }
     }
+  })
+})
+
+describe('globMatcher', () => {
+  it.each([
+    ['/products/*', '/products/boots', true],
+    ['/products/*', '/products/', true],
+    ['/products/*', '/product', false],
+    ['*/reviews', '/p/1/reviews', true],
+    ['/p/*/r/*', '/p/1/r/2', true],
+    ['/p/*/r/*', '/p/1/x/2', false],
+    ['/a*a', '/a', false],
+    ['/a*a', '/aa', true],
+    ['/Products/*', '/products/x', true],
+    ['/exact', '/exact', true],
+    ['/exact', '/exact/more', false],
+  ])('%s on %s is %s', (pattern, text, expected) => {
+    expect(globMatcher(pattern)(text.toLowerCase())).toBe(expected)
+  })
+
+  it('answers a many-star pattern on a long shopper path at once (no backtracking)', () => {
+    // A regular expression of the same pattern takes minutes on this input.
+    const path = `/${'-'.repeat(2_000)}`
+    expect(globMatcher('/*-*-*-*-*-*x')(path)).toBe(false)
   })
 })

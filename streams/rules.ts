@@ -74,6 +74,28 @@ const comparison = {
     .describe('Compared with the fact; a list for `in`, nothing for `exists`.'),
 }
 
+const NUMERIC_OPS = new Set(['gt', 'gte', 'lt', 'lte'])
+
+/**
+ * What makes a comparison able to pass at all: a rule that saves but can never fire is the
+ * worst kind of mistake for the person who wrote it.
+ */
+function checkComparison(c: { op: Operator; value?: unknown }, ctx: z.RefinementCtx): void {
+  const say = (message: string) => ctx.addIssue({ code: 'custom', path: ['value'], message })
+  if (c.op === 'exists') {
+    return
+  }
+  if (c.value === undefined) {
+    say(`"${c.op}" needs a value to compare with`)
+  } else if (NUMERIC_OPS.has(c.op) && typeof c.value !== 'number') {
+    say(`"${c.op}" compares numbers: expected a number such as 200`)
+  } else if (c.op === 'in' && !Array.isArray(c.value)) {
+    say('"in" needs a list of values')
+  } else if (c.op !== 'in' && Array.isArray(c.value)) {
+    say(`a list of values only works with "in", not "${c.op}"`)
+  }
+}
+
 const numeric = {
   op: z.enum(['eq', 'ne', 'gt', 'gte', 'lt', 'lte'], {
     error: 'expected one of: eq, ne, gt, gte, lt, lte',
@@ -94,6 +116,7 @@ const eventCondition = z
     ...comparison,
   })
   .describe('A property of the event that triggered the rule.')
+  .superRefine(checkComparison)
 
 export const PROFILE_FACTS = [
   'engagement',
@@ -122,6 +145,17 @@ const profileCondition = z
     message: 'an interest condition needs the category it is about',
     path: ['category'],
   })
+  .superRefine((c, ctx) => {
+    if (c.fact === 'returning' && typeof c.value !== 'boolean' && c.op !== 'exists') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['value'],
+        message: '"returning" is true or false',
+      })
+      return
+    }
+    checkComparison(c, ctx)
+  })
 
 const countCondition = z
   .object({
@@ -129,10 +163,12 @@ const countCondition = z
     event: eventType,
     where: z
       .array(
-        z.object({
-          field: z.enum(RECENT_FIELDS, { error: `expected one of: ${RECENT_FIELDS.join(', ')}` }),
-          ...comparison,
-        }),
+        z
+          .object({
+            field: z.enum(RECENT_FIELDS, { error: `expected one of: ${RECENT_FIELDS.join(', ')}` }),
+            ...comparison,
+          })
+          .superRefine(checkComparison),
       )
       .max(5)
       .default([]),
@@ -308,7 +344,10 @@ export const ruleInput = z
         perShopper: z
           .object({ count: z.number().int().min(1).max(1000), period: ruleDuration })
           .optional(),
-        /** No offer of any rule to the same shopper within this time after one of this rule. */
+        /**
+         * This rule sends nothing to a shopper who got any offer (of any rule) within this time;
+         * lower-priority rules are still considered.
+         */
         cooldown: ruleDuration.optional(),
         /** Offers of this rule across all shoppers, ever. */
         budget: z.number().int().min(1).max(100_000_000).optional(),

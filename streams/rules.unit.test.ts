@@ -99,6 +99,34 @@ describe('rule model', () => {
     expect(hit?.reason).toContain(words)
   })
 
+  it.each([
+    [{ kind: 'event', field: 'price', op: 'gt', value: '200' }, 'compares numbers'],
+    [{ kind: 'event', field: 'price', op: 'eq' }, 'needs a value'],
+    [{ kind: 'event', field: 'category', op: 'in', value: 'shoes' }, 'needs a list'],
+    [{ kind: 'event', field: 'category', op: 'eq', value: ['a', 'b'] }, 'only works with "in"'],
+    [{ kind: 'profile', fact: 'returning', op: 'eq', value: 'true' }, 'true or false'],
+    [
+      {
+        kind: 'count',
+        event: 'ProductViewed',
+        where: [{ field: 'price', op: 'gt', value: 'x' }],
+        within: '1h',
+        op: 'gte',
+        value: 1,
+      },
+      'compares numbers',
+    ],
+  ])('refuses a condition that could never pass: %j', (leaf, words) => {
+    const parsed = ruleInput.safeParse({
+      ...EXAMPLE_RULES.shoesClicks,
+      conditions: { kind: 'all', conditions: [leaf] },
+    })
+    expect(parsed.success).toBe(false)
+    const issues = ruleIssues(parsed.error as never)
+    expect(issues.map((i) => i.reason).join('; ')).toContain(words)
+    expect(issues[0]?.field).toMatch(/^conditions\.conditions\.0\./)
+  })
+
   it('is served as JSON Schema', () => {
     const schema = ruleJsonSchema()
     expect(schema).toMatchObject({ type: 'object' })

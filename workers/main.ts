@@ -95,10 +95,12 @@ export async function startWorkers(
   const delayedQueue = new Queue<DelayedJob>(QUEUES.delayedOffers, {
     connection: delayedConnection,
     prefix,
+    // A delayed trigger must outlive a short outage: ~10 attempts over ~8 minutes. Done jobs
+    // go at once, so their id (one per rule and shopper) frees up for the next trigger.
     defaultJobOptions: {
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 500 },
-      removeOnComplete: { age: 3600, count: 10_000 },
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: true,
       removeOnFail: { age: 7 * 24 * 3600 },
     },
   })
@@ -123,7 +125,13 @@ export async function startWorkers(
   const delayedWorker = new Worker<DelayedJob>(
     QUEUES.delayedOffers,
     createDelayedProcessor(offerDeps, deps.db),
-    { connection: delayedWorkerConnection, prefix, concurrency: 4 },
+    {
+      connection: delayedWorkerConnection,
+      prefix,
+      concurrency: 4,
+      // As for events jobs: firing is idempotent per decision key, so a stalled job may rerun.
+      maxStalledCount: 1_000_000,
+    },
   )
   delayedWorker.on('failed', (job, err) =>
     logger.warn({ jobId: job?.id, err: err.message }, 'delayed offer job failed'),

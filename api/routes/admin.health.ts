@@ -10,7 +10,7 @@
  * install; with the roles run apart, the gateway's own /metrics has its sockets. Streams and
  * queues are read from Redis, so they are install-wide either way.
  */
-import { Queue } from 'bullmq'
+import { type Job, Queue } from 'bullmq'
 import type { Context, Hono } from 'hono'
 import { z } from 'zod'
 import { recordAudit } from '../../drizzle/queries/audit'
@@ -130,12 +130,28 @@ async function streamFigures(services: Services) {
   )
 }
 
-async function queueFigures(services: Services) {
+/** Failed jobs looked at per request when picking out one site's (queues are install-wide). */
+const FAILED_SCANNED = 1_000
+
+/** The site a job's events belong to (an events job holds one request's, a delayed one one). */
+function siteOfJob(job: Job): string | undefined {
+  const data = job.data as { siteId?: unknown; events?: { siteId?: unknown }[] } | undefined
+  const site = data?.siteId ?? data?.events?.[0]?.siteId
+  return typeof site === 'string' ? site : undefined
+}
+
+/** The failed jobs of one site among the newest FAILED_SCANNED of the queue. */
+async function failedOf(queue: Queue, siteId: string): Promise<Job[]> {
+  return (await queue.getFailed(0, FAILED_SCANNED - 1)).filter((job) => siteOfJob(job) === siteId)
+}
+
+async function queueFigures(services: Services, siteId: string) {
   return Promise.all(
     HEALTH_QUEUES.map(async (name) => {
       const queue = queueOf(services, name)
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed')
-      const failed = await queue.getFailed(0, FAILED_SHOWN - 1)
+      // Counts are the install's; which jobs failed and why, only this site's.
+      const failed = (await failedOf(queue, siteId)).slice(0, FAILED_SHOWN)
       return {
         name,
         waiting: counts.waiting ?? 0,
@@ -153,7 +169,7 @@ async function queueFigures(services: Services) {
   )
 }
 
-async function health(c: Context<HonoEnv>) {
+async function health(c: Context<HonoEnv>, siteId: string) {
   const services = c.get('services')
   const now = Date.now()
   const counts = (await services.metrics.ingestEvents.get()).values
@@ -162,7 +178,7 @@ async function health(c: Context<HonoEnv>) {
   const accepted = count('accepted')
   const [streams, queueList, live] = await Promise.all([
     streamFigures(services),
-    queueFigures(services),
+    queueFigures(services, siteId),
     liveFigures(services.metrics),
   ])
   return {
@@ -191,7 +207,7 @@ const retryInput = z.object({
 export function register(app: Hono<HonoEnv>): void {
   app.get('/v1/admin/health', async (c) => {
     const staff = await requireStaff(c)
-    const figures = await health(c)
+    const figures = await health(c, staff.siteId)
     // Queues are shared by every site of the install: only admins see why jobs failed.
     if (staff.role !== 'admin') {
       for (const queue of figures.queues) {
@@ -206,14 +222,20 @@ export function register(app: Hono<HonoEnv>): void {
     const input = parseWith(retryInput, await readJsonBody(c, 16 * 1024))
     const services = c.get('services')
     const queue = queueOf(services, input.queue)
+    // Only this site's jobs: another site's failures are not its staff's to retry.
     if (input.jobId !== undefined) {
       const job = await queue.getJob(input.jobId)
-      if (!job || !(await job.isFailed())) {
-        throw new ApiError('NOT_FOUND', `No failed job ${input.jobId} in the ${input.queue} queue.`)
+      if (!job || siteOfJob(job) !== staff.siteId || !(await job.isFailed())) {
+        throw new ApiError(
+          'NOT_FOUND',
+          `No failed job ${input.jobId} of your site in the ${input.queue} queue.`,
+        )
       }
       await job.retry()
     } else {
-      await queue.retryJobs({ state: 'failed' })
+      for (const job of await failedOf(queue, staff.siteId)) {
+        await job.retry()
+      }
     }
     await recordAudit(services.db, {
       siteId: staff.siteId,

@@ -49,14 +49,30 @@ describe('console site pages', () => {
         },
         { connection: workerConnection, prefix },
       )
+      let failures = 0
       worker.on('failed', () => {
+        failures += 1
+        if (failures < 2) {
+          return
+        }
         void worker.close().then(() => {
           workerConnection.disconnect()
           resolve()
         })
       })
     })
-    await queue.add('slice', { partition: 0, entryId: '1-0', events: [] }, { attempts: 1 })
+    // Its events are this site's: the page lists only the signed-in site's failed jobs.
+    await queue.add(
+      'slice',
+      { partition: 0, entryId: '1-0', events: [{ siteId: stack.site.site.id }] },
+      { attempts: 1 },
+    )
+    // Another site's failure: counted, never listed here.
+    await queue.add(
+      'slice',
+      { partition: 0, entryId: '2-0', events: [{ siteId: 'sit_elsewhere' }] },
+      { attempts: 1 },
+    )
     await failed
 
     const { page } = await openPage(browser)
@@ -78,16 +94,18 @@ describe('console site pages', () => {
     )
     const alert = await page.locator('.notice.bad').textContent()
     expect(alert).toContain('no pump has read it')
-    expect(alert).toContain('1 events job(s) failed for good')
+    // The count is the install's; the list holds only this site's job.
+    expect(alert).toContain('2 events job(s) failed for good')
     await page.getByText('Latest failed events jobs').click()
-    await expect(page.getByText('boom (test)').isVisible()).resolves.toBe(true)
+    await expect(page.getByText('boom (test)').count()).resolves.toBe(1)
     await screenshot(page, 'health')
 
     page.once('dialog', (dialog) => void dialog.accept())
     await page.getByRole('button', { name: 'Retry failed events jobs' }).click()
     await page.waitForURL(/done=/)
     await expect(page.getByRole('status').textContent()).resolves.toContain('back on the queue')
-    expect((await queue.getJobCounts('failed', 'waiting')).failed).toBe(0)
+    // Only this site's job went back on the queue.
+    expect((await queue.getJobCounts('failed', 'waiting')).failed).toBe(1)
     const audit = await stack.call(stack.admin, 'GET', '/v1/admin/audit')
     expect(JSON.stringify(await audit.json())).toContain('jobs.retry')
   })

@@ -119,21 +119,40 @@ describe('caps, holdout and outcomes', () => {
     ])
   })
 
-  it('never offers on replayed or old events', async () => {
+  it('never offers on replayed, imported or long-delayed events, but trusts a skewed clock', async () => {
     const rig = await offersRig()
     await rig.addRule(onView())
     const who = rig.profileKey({ anonymousId: 'anon-1' })
-    await rig.run([rig.event({ type: 'ProductViewed', props: { productId: 'p' } } as never)], true)
-    await rig.run([
-      rig.event({
-        type: 'ProductViewed',
-        ts: Date.now() - 2 * 3_600_000,
-        props: { productId: 'p' },
-      } as never),
-    ])
+    const now = Date.now()
+    const view = (over: Record<string, unknown>) =>
+      rig.event({ type: 'ProductViewed', props: { productId: 'p' }, ...over } as never)
+    // A replay job; an import (event time two days before the api got it); a pipeline two
+    // hours behind (received two hours ago).
+    await rig.run([view({})], true)
+    await rig.run([view({ ts: now - 2 * 86_400_000, receivedAt: now })])
+    await rig.run([view({ ts: now - 2 * 3_600_000, receivedAt: now - 2 * 3_600_000 })])
     expect(await rig.inbox(who)).toEqual([])
-    // The profile still counted both.
-    expect(await rig.redis.hget(rig.keys.profile(who), 'n')).toBe('2')
+    // The profile still counted all three.
+    expect(await rig.redis.hget(rig.keys.profile(who), 'n')).toBe('3')
+    // A device whose clock is two hours behind is still a shopper acting now.
+    const skewed = rig.profileKey({ anonymousId: 'skewed' })
+    await rig.run([view({ anonymousId: 'skewed', ts: now - 2 * 3_600_000, receivedAt: now })])
+    expect(await rig.inbox(skewed)).toHaveLength(1)
+  })
+
+  it('writes the delivered row again when a job is re-run after its rows were lost', async () => {
+    const rig = await offersRig()
+    const rule = await rig.addRule(
+      onView({ caps: { perShopper: { count: 1, period: '1d' }, cooldown: '1h' } }),
+    )
+    const view = rig.event({ type: 'ProductViewed', props: { productId: 'p' } } as never)
+    await rig.run([view])
+    // As if the INSERT had failed (PostgreSQL away) and the job were retried.
+    await rig.db.delete(offerOutcomes).where(eq(offerOutcomes.ruleId, rule.id))
+    await rig.run([view])
+    const rows = await rig.db.select().from(offerOutcomes).where(eq(offerOutcomes.ruleId, rule.id))
+    expect(rows.map((r) => r.kind)).toEqual(['delivered'])
+    expect(await rig.inbox(rig.profileKey({ anonymousId: 'anon-1' }))).toHaveLength(1)
   })
 
   it('records shown, clicked and converted for offers the shopper really got', async () => {

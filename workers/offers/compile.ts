@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { EventType } from '../../streams/events'
-import { compileConditions, type Facts } from '../../streams/rule-conditions'
+import { compileConditions, type Facts, type SlotRegistry } from '../../streams/rule-conditions'
 import type { LoadedRule } from '../../streams/rules'
 
 export type CompiledRule = {
@@ -22,8 +22,8 @@ export type CompiledRule = {
 /**
  * @example const compiled = compileRule(loaded); compiled.predicate(facts)
  */
-export function compileRule(rule: LoadedRule): CompiledRule {
-  const { predicate, explain } = compileConditions(rule.conditions)
+export function compileRule(rule: LoadedRule, slots?: SlotRegistry): CompiledRule {
+  const { predicate, explain } = compileConditions(rule.conditions, slots)
   return {
     rule,
     id: rule.id,

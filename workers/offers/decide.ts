@@ -8,9 +8,11 @@
  * trigger) that decide-5.lua records atomically with the caps and the inbox entry, so a job run
  * twice hands out nothing twice, and its outcome rows are the same rows (offer id + kind).
  *
- * Never offers: events of a replay or import job, and events older than `maxEventAgeMs` when
- * processed (a backfill through the api, or a pipeline far behind): an offer for last week's
- * click would be noise.
+ * Never offers: events of a replay or import job, events processed more than `maxEventAgeMs`
+ * after the api received them (a pipeline far behind), and backfills: events whose own time is
+ * more than BACKFILL_AFTER before they were received (an import through the api). Both use
+ * the server's clock where they can: a shopper whose device clock is off by hours still gets
+ * offers, and conversions are timed by when the server received the order.
  */
 import { createHash } from 'node:crypto'
 import type { Queue } from 'bullmq'
@@ -35,6 +37,12 @@ import type { RuleIndex, SiteRules } from './rule-cache'
 
 /** Decision traces kept per shopper (newest first) and for how long. */
 const TRACE = { keep: 20, ttlMs: 7 * 86_400_000, listed: 10, explained: 5 } as const
+/**
+ * An event stamped this long before the api received it is history being imported, not a
+ * shopper acting now. A day, so that a device clock set to the wrong time zone is not taken
+ * for a backfill.
+ */
+const BACKFILL_AFTER = 24 * 3_600_000
 /** Offers remembered per shopper (for caps, cooldown, acks and attribution). */
 const OFFERS_KEPT = 100
 /** Decision markers and past offers are kept this long: longer than any cap period or window. */
@@ -172,8 +180,13 @@ function isLive(rule: CompiledRule, now: number): boolean {
   return now >= rule.startsAt && now < rule.endsAt
 }
 
-function delayedJobId(ruleId: string, profile: string, eventId: string): string {
-  const digest = createHash('sha256').update(`${profile}\0${eventId}`).digest('base64url')
+/**
+ * One pending delayed trigger per rule and shopper: three carts in a row wait for one reminder,
+ * not three (BullMQ ignores an add whose id is waiting). Finished delayed jobs are removed at
+ * once (workers/main.ts), so the next trigger after the reminder schedules a new one.
+ */
+function delayedJobId(ruleId: string, profile: string): string {
+  const digest = createHash('sha256').update(profile).digest('base64url')
   return `delay-${ruleId}-${digest.slice(0, 22)}`
 }
 
@@ -247,7 +260,10 @@ export async function decideOffers(
     if (site.unless.has(event.type)) {
       await cancelDelayed(deps, profile, event.type)
     }
-    if (now - event.ts > deps.maxEventAgeMs) {
+    if (
+      now - event.receivedAt > deps.maxEventAgeMs ||
+      event.receivedAt - event.ts > BACKFILL_AFTER
+    ) {
       continue
     }
     const delayed = site.delayed.get(event.type) ?? []
@@ -335,7 +351,7 @@ function outcomesOf(
   }
   if (event.type === 'OrderCompleted') {
     return state.offers
-      .filter((o) => o.at <= event.ts && event.ts - o.at <= deps.attributionMs)
+      .filter((o) => o.at <= event.receivedAt && event.receivedAt - o.at <= deps.attributionMs)
       .map((o) => row(o, 'converted', event.siteId, profile, event.ts))
   }
   return []
@@ -356,6 +372,15 @@ async function take(
   decisionKey: string,
   now: number,
 ): Promise<Taken> {
+  // Decided before (a re-run of this job): the same row again, before any cap could refuse it.
+  const prior = state.offers.find((o) => o.decisionKey === decisionKey)
+  if (prior) {
+    return {
+      result: 'already decided earlier (nothing new sent)',
+      row: row(prior, prior.kind === 'h' ? 'holdout' : 'delivered', event.siteId, profile, now),
+      stop: true,
+    }
+  }
   const redis = withScripts(deps.redis)
   const spec = rule.rule
   // Known refusals skip the round trips. `state.offers` is a subset of what decide-5.lua
@@ -363,7 +388,7 @@ async function take(
   // "cooldown" or "capped" the script would too; when it does not, the script decides.
   const cooldown = spec.caps.cooldown ?? 0
   if (cooldown > 0 && state.offers.some((o) => now - o.at < cooldown)) {
-    return { result: 'shopper is in a cooldown after an earlier offer', stop: true }
+    return { result: 'shopper is in this rule’s cooldown after an earlier offer' }
   }
   const cap = spec.caps.perShopper
   if (
@@ -420,7 +445,7 @@ async function take(
       await redis.nudgeBudget(budgetKey, budgetField, budget, 'refund')
     }
     return status === 'cooldown'
-      ? { result: 'shopper is in a cooldown after an earlier offer', stop: true }
+      ? { result: 'shopper is in this rule’s cooldown after an earlier offer' }
       : { result: 'per-shopper cap reached' }
   }
   const past = member ? parseOfferMember(member, now) : undefined
@@ -483,7 +508,7 @@ async function scheduleDelayed(
   event: StoredEvent,
 ): Promise<void> {
   const unless = rule.rule.trigger.unless
-  const jobId = delayedJobId(rule.id, profile, event.id)
+  const jobId = delayedJobId(rule.id, profile)
   const data: DelayedJob = {
     siteId: event.siteId,
     ruleId: rule.id,
@@ -493,7 +518,7 @@ async function scheduleDelayed(
     unlessCount: unless === undefined ? 0 : Number(state.profile[countField(unless)] ?? 0),
   }
   const delay = rule.rule.trigger.delay ?? 0
-  // The job id makes a re-run of this job schedule nothing new (BullMQ ignores a known id).
+  // While one is waiting for this rule and shopper, BullMQ ignores this add (same job id).
   await deps.delayed?.add('delayed-offer', data, { jobId, delay })
   if (unless !== undefined) {
     const key = deps.keys.profileDelayed(profile)
@@ -558,7 +583,7 @@ export async function fireDelayed(
   }
   await deps.redis.hdel(
     deps.keys.profileDelayed(job.profile),
-    delayedJobId(job.ruleId, job.profile, job.event.id),
+    delayedJobId(job.ruleId, job.profile),
   )
   if (!rule || rule.rule.trigger.delay === undefined) {
     trace.rules.push({ ruleId: job.ruleId, version: 0, name: '', result: 'rule no longer active' })
@@ -566,6 +591,13 @@ export async function fireDelayed(
     return []
   }
   const base = { ruleId: rule.id, version: rule.version, name: rule.rule.name }
+  // Due at receivedAt + delay; a job retried long after that (an outage, a manual retry days
+  // later) would send a reminder nobody expects any more.
+  if (now - (job.event.receivedAt + rule.rule.trigger.delay) > deps.maxEventAgeMs) {
+    trace.rules.push({ ...base, result: 'too late: the delayed trigger was due long ago' })
+    await recordTrace(deps, job.profile, trace)
+    return []
+  }
   const unless = rule.rule.trigger.unless
   const states = await readShoppers(deps.redis, deps.keys, [
     { profile: job.profile, anchor: job.anchor },

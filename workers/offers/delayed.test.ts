@@ -49,6 +49,10 @@ describe('delayed triggers', () => {
     const cart = rig.event({ type: 'AddedToCart', props: { productId: 'p1', price: 20 } } as never)
     await rig.run([cart])
     await rig.run([cart]) // the same job again schedules nothing new
+    // Nor does a second cart while the first waits: one reminder, not one per cart.
+    await rig.run([
+      rig.event({ type: 'AddedToCart', props: { productId: 'p2', price: 30 } } as never),
+    ])
     expect(await queue.getDelayedCount()).toBe(1)
     expect(await rig.inbox(who)).toEqual([])
     const inbox = await until(
@@ -57,6 +61,8 @@ describe('delayed triggers', () => {
       5_000,
     )
     expect(inbox.map((o) => o.title)).toEqual(['Free shipping'])
+    await new Promise((r) => setTimeout(r, 300))
+    expect(await rig.inbox(who)).toHaveLength(1)
   })
 
   it('cancels the delayed offer when the order arrives in time', async () => {

@@ -13,6 +13,7 @@ import { listActiveRuleVersions } from '../../drizzle/queries/rules'
 import type { Logger } from '../../runtime/logger'
 import type { EventType } from '../../streams/events'
 import type { Keys } from '../../streams/keys'
+import type { SlotRegistry } from '../../streams/rule-conditions'
 import { type LoadedRule, ruleInput } from '../../streams/rules'
 import { byPriority, type CompiledRule, compileRule } from './compile'
 
@@ -32,6 +33,8 @@ export type RuleIndex = Map<string, SiteRules>
 /** Builds the index from loaded rule versions (pure; the unit tests and the bench call it). */
 export function indexRules(loaded: readonly (LoadedRule & { timezone: string })[]): RuleIndex {
   const index: RuleIndex = new Map()
+  // One memo-slot registry per index: its rules share answers to the same questions.
+  const slots: SlotRegistry = new Map()
   for (const rule of loaded) {
     let site = index.get(rule.siteId)
     if (!site) {
@@ -44,7 +47,7 @@ export function indexRules(loaded: readonly (LoadedRule & { timezone: string })[
       }
       index.set(rule.siteId, site)
     }
-    const compiled = compileRule(rule)
+    const compiled = compileRule(rule, slots)
     const byTrigger = rule.trigger.delay === undefined ? site.immediate : site.delayed
     const list = byTrigger.get(compiled.trigger) ?? []
     list.push(compiled)
@@ -128,18 +131,31 @@ export async function startRuleCache(deps: {
     return loading
   }
 
+  let closed = false
+  let retry: NodeJS.Timeout | undefined
+  /** Reloads; on failure (PostgreSQL away) tries again every 5 s until one succeeds. */
+  const reloadOrRetry = () => {
+    reload().catch((err) => {
+      deps.logger.error({ err }, 'rule reload failed; retrying in 5 s')
+      if (!closed && !retry) {
+        retry = setTimeout(() => {
+          retry = undefined
+          reloadOrRetry()
+        }, 5_000)
+        retry.unref()
+      }
+    })
+  }
   const subscriber = deps.subscriber
   if (subscriber) {
     const channel = deps.keys.rulesChanged()
     subscriber.on('message', (from) => {
       if (from === channel) {
-        reload().catch((err) => deps.logger.error({ err }, 'rule reload failed'))
+        reloadOrRetry()
       }
     })
     // ioredis re-subscribes after a reconnect; messages sent meanwhile are lost, so reload.
-    subscriber.on('ready', () => {
-      reload().catch((err) => deps.logger.error({ err }, 'rule reload failed'))
-    })
+    subscriber.on('ready', reloadOrRetry)
     await subscriber.subscribe(channel)
   }
   await reload()
@@ -147,7 +163,9 @@ export async function startRuleCache(deps: {
     get: () => index,
     reload,
     async close() {
-      await loading
+      closed = true
+      clearTimeout(retry)
+      await loading?.catch(() => {})
       subscriber?.disconnect()
     },
   }
