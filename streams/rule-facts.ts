@@ -9,7 +9,6 @@ import type { Redis } from 'ioredis'
 import type { StoredEvent } from './events'
 import type { Keys } from './keys'
 import {
-  decayedFields,
   decayedValue,
   PROFILE_FIELDS,
   PROFILE_HALF_LIFE_MS,
@@ -193,19 +192,19 @@ function derivedOf(state: ShopperState): Derived {
       interests.set(field.toLowerCase(), { value, ref })
     }
   }
-  const out: Derived = {
-    purchases: num(PROFILE_FIELDS.purchases) ?? 0,
-    counts,
-    interests,
-  }
   const score = num(PROFILE_FIELDS.score)
   const scoreRef = num(refField(PROFILE_FIELDS.score))
   const first = num(PROFILE_FIELDS.first)
   const last = num(PROFILE_FIELDS.last)
-  if (score !== undefined) out.score = score
-  if (scoreRef !== undefined) out.scoreRef = scoreRef
-  if (first !== undefined) out.first = first
-  if (last !== undefined) out.last = last
+  const out: Derived = {
+    purchases: num(PROFILE_FIELDS.purchases) ?? 0,
+    counts,
+    interests,
+    ...(score !== undefined && { score }),
+    ...(scoreRef !== undefined && { scoreRef }),
+    ...(first !== undefined && { first }),
+    ...(last !== undefined && { last }),
+  }
   derived.set(state, out)
   return out
 }

@@ -157,7 +157,12 @@ describe('delivery', () => {
       (c) => c.length >= 1,
     )
     // Queue writes to localStorage are coalesced (25 ms), so poll rather than read once.
-    expect(await waitFor(() => stored(page), (s) => s.length === 2)).toEqual(['r1', 'r2'])
+    expect(
+      await waitFor(
+        () => stored(page),
+        (s) => s.length === 2,
+      ),
+    ).toEqual(['r1', 'r2'])
     // The reload's page-hide flush gets a 503 too; the new page adopts the queue.
     await page.reload()
     await ready(page)
