@@ -131,6 +131,15 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
         if (!settle(part, outcome)) {
           return
         }
+        // What was queued meanwhile goes at once only as a full batch; fewer wait for the
+        // flush interval like any other batch.
+        const left = pending().length
+        if (left < opts.flushAt) {
+          if (left > 0) {
+            schedule(opts.flushInterval)
+          }
+          return
+        }
       }
     } finally {
       sending = false
