@@ -3,6 +3,7 @@
  * process (newcomers, the demo); `nudge start --role api` runs one role (operators scale each
  * role on its own); `nudge sites …` manages sites. Only wiring lives here.
  */
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -12,12 +13,14 @@ import { startApi } from '../api/main'
 import { createDb } from '../drizzle/client'
 import { createRule } from '../drizzle/queries/rules'
 import { ensureDemoSite, findEventWeights, findSite } from '../drizzle/queries/sites'
+import { createStaff } from '../drizzle/queries/staff'
 import { createGateway } from '../gateway/gateway'
 import { startGateway } from '../gateway/main'
 import { type Config, ConfigError, loadConfig } from '../runtime/config'
 import { serveHealth } from '../runtime/health-server'
 import { createLogger } from '../runtime/logger'
 import { createMetrics } from '../runtime/metrics'
+import { hashPassword } from '../runtime/passwords'
 import { createBlockingRedis, createRedis, type Redis, waitReady } from '../runtime/redis'
 import { ensureRedis } from '../runtime/redis-server'
 import { createSecretBox } from '../runtime/secret-box'
@@ -108,6 +111,17 @@ async function start(argv: string[]): Promise<void> {
           actor: 'nudge start (demo)',
         })
       }
+      // An admin for the console, so a newcomer can edit those rules at once.
+      const password = config.NUDGE_DEMO_PASSWORD ?? randomBytes(9).toString('base64url')
+      await createStaff(database.db, {
+        siteId: demo.site.id,
+        email: DEMO_STAFF_EMAIL,
+        passwordHash: await hashPassword(password),
+        role: 'admin',
+      })
+      say(
+        `Console: http://localhost:${config.PORT}/console  Sign in as ${DEMO_STAFF_EMAIL}, password (shown once): ${password}`,
+      )
     }
     say(`Demo store: http://localhost:${config.PORT}/demo`)
   }
@@ -197,6 +211,9 @@ async function start(argv: string[]): Promise<void> {
 }
 
 class UsageError extends Error {}
+
+/** The console account `nudge start` makes with the demo site. */
+const DEMO_STAFF_EMAIL = 'demo@nudge.local'
 
 /** NUDGE_STAFF_PASSWORD, else the first line of stdin (so it never sits in `ps` or history). */
 async function readPassword(): Promise<string> {

@@ -116,6 +116,7 @@ const envSchema = z.object({
   NUDGE_LIVE_HEARTBEAT: duration('30s'),
   NUDGE_DEMO_WRITE_KEY: optionalText,
   NUDGE_DEMO_SECRET: optionalText,
+  NUDGE_DEMO_PASSWORD: optionalText,
   NUDGE_DEMO: bool(true),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

@@ -45,6 +45,7 @@ describe('nudge start', () => {
         NUDGE_PARTITIONS: '2',
         NUDGE_DEMO_WRITE_KEY: writeKey,
         NUDGE_DEMO_SECRET: `sk_demo_${schema}`,
+        NUDGE_DEMO_PASSWORD: 'demo password 1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -73,6 +74,20 @@ describe('nudge start', () => {
     expect(res.status, await res.clone().text()).toBe(200)
     expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:8080')
     expect((await readLog(redis, prefix, 2)).map((e) => e.id)).toEqual(['start-1'])
+
+    // The demo's console admin signs in and finds the demo rules, active.
+    const login = await fetch(`${url}/v1/admin/login`, {
+      method: 'POST',
+      body: JSON.stringify({ email: 'demo@nudge.local', password: 'demo password 1' }),
+    })
+    expect(login.status, await login.clone().text()).toBe(200)
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string
+    const rules = (await (
+      await fetch(`${url}/v1/admin/rules`, { headers: { cookie } })
+    ).json()) as {
+      rules: { status: string }[]
+    }
+    expect(rules.rules.map((r) => r.status)).toEqual(['active', 'active', 'active'])
 
     child.kill('SIGTERM')
     const [code] = await once(child, 'exit')
