@@ -7,6 +7,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { Hono } from 'hono'
+import { getCookie, setCookie } from 'hono/cookie'
 import { z } from 'zod'
 import { idString } from '../../streams/envelope'
 import { toFieldIssues } from '../../streams/issues'
@@ -25,6 +26,12 @@ export const identityRequest = z.object({
     .regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex characters: HMAC-SHA256(site secret, userId)')
     .optional()
     .describe('Hex HMAC-SHA256(site secret, userId), computed by the store’s backend.'),
+  restore: z
+    .boolean()
+    .optional()
+    .describe(
+      'The browser lost its stored ids: use the anonymousId of the first-party cookie, if any.',
+    ),
 })
 export type IdentityRequest = z.infer<typeof identityRequest>
 
@@ -34,7 +41,20 @@ export type IdentityResponse = {
   expiresAt: number
   /** `a:<anonymousId>` or `u:<userId>`: the profile the token is bound to. */
   profile: string
+  /** The anonymousId in use: the request's, or the cookie's when `restore` found one. */
+  anonymousId?: string
 }
+
+/**
+ * The first-party cookie holding the anonymousId, set by the server (httpOnly) on every
+ * identity answer. When the store serves Nudge under its own domain (nudge.shop.example), it
+ * outlives Safari's 7-day cap on cookies set by scripts, and `restore` brings a shopper whose
+ * storage was wiped back to the same profile. A different name from the SDK's own cookie,
+ * which script must be able to write.
+ */
+export const ANONYMOUS_COOKIE = 'nudge_srv_aid'
+/** Browsers cap cookie lifetimes at 400 days. */
+const ANONYMOUS_COOKIE_MAX_AGE_S = 400 * 86_400
 
 const MAX_BODY_BYTES = 4 * 1024
 const HOW_TO_PROVE =
@@ -57,7 +77,12 @@ export function register(app: Hono<HonoEnv>): void {
         issues: toFieldIssues(parsed.error, ''),
       })
     }
-    const { anonymousId, userId, userHash } = parsed.data
+    const { userId, userHash, restore } = parsed.data
+    const fromCookie = getCookie(c, ANONYMOUS_COOKIE)
+    const anonymousId =
+      restore && fromCookie !== undefined && idString.safeParse(fromCookie).success
+        ? fromCookie
+        : parsed.data.anonymousId
     if (anonymousId === undefined && userId === undefined) {
       throw new ApiError('BAD_REQUEST', 'Send an anonymousId, or a userId with its userHash.', {
         issues: [{ field: 'anonymousId', reason: 'an anonymousId or a userId is required' }],
@@ -109,6 +134,16 @@ export function register(app: Hono<HonoEnv>): void {
       token,
       expiresAt: identity.expiresAt,
       profile: identity.profileKey.slice(who.site.id.length + 1),
+      ...(anonymousId !== undefined && { anonymousId }),
+    }
+    if (anonymousId !== undefined) {
+      setCookie(c, ANONYMOUS_COOKIE, anonymousId, {
+        httpOnly: true,
+        sameSite: 'Lax',
+        secure: new URL(c.req.url).protocol === 'https:',
+        path: '/',
+        maxAge: ANONYMOUS_COOKIE_MAX_AGE_S,
+      })
     }
     return c.json(response, 200)
   })

@@ -31,6 +31,13 @@ export type InitOptions = {
   autotrack?: boolean
   /** Open the live socket and show offers (default true). */
   live?: boolean
+  /**
+   * When the browser has no stored id, ask the server's first-party cookie for the one it had
+   * (default false). Turn it on when Nudge is served under the store's own domain
+   * (nudge.shop.example): that cookie outlives Safari's 7-day limit on script-set storage. It
+   * costs one request on a browser's first page, and its events wait up to 1.5 s for the answer.
+   */
+  restoreId?: boolean
   /** Log what Nudge drops and why to the console (default false). */
   debug?: boolean
 }
@@ -40,6 +47,8 @@ export type CallContext = { url: string; referrer: string; title: string; ts: nu
 
 /** Events kept while consent is pending: enough for a page or two, never a backlog. */
 export const HELD_MAX = 100
+/** The longest events wait for the server to say which anonymousId this browser had. */
+const RESTORE_WAIT_MS = 1_500
 const EARLY_MAX = 100
 /** Offer ids already handled on this browser, so a replayed offer is never shown twice. */
 const SEEN = 'nudge_seen_offers'
@@ -98,6 +107,8 @@ type Started = {
   identity: Identity
   consent: 'pending' | 'granted' | 'denied'
   held: QueuedEvent[]
+  /** Events wait (in `held`) while the server is asked which anonymousId this browser had. */
+  restoring?: boolean
   queue?: Queue
   delivery?: Delivery
   /** The token for the current identity (user-bound after a proven identify). */
@@ -161,6 +172,8 @@ export function createClient(defaultHost: string) {
         s.held.shift()
         log(`over ${HELD_MAX} events held before consent: oldest dropped`)
       }
+    } else if (s.restoring) {
+      s.held.push(event)
     } else {
       s.delivery?.add(event)
     }
@@ -195,6 +208,26 @@ export function createClient(defaultHost: string) {
     })
     st.queue = queue
     st.delivery = delivery
+    if (st.identity.fresh && st.opts.restoreId === true) {
+      // No stored id: the server's first-party cookie may remember this browser. Events wait
+      // for its answer (at most RESTORE_WAIT_MS), then go with whichever id won.
+      st.restoring = true
+      const freshId = st.identity.anonymousId
+      const release = () => {
+        if (!st.restoring) {
+          return
+        }
+        st.restoring = false
+        for (const e of st.held.splice(0)) {
+          if (e.anonymousId === freshId) {
+            e.anonymousId = st.identity.anonymousId
+          }
+          delivery.add(e)
+        }
+      }
+      setTimeout(release, RESTORE_WAIT_MS)
+      renewToken(st, true).finally(release)
+    }
     const adopt = () =>
       queue.adopt().then((n) => {
         if (n > 0) {
@@ -247,18 +280,32 @@ export function createClient(defaultHost: string) {
    * Renewed REFRESH_BEFORE_MS before it expires, and handed to the live socket each time (an
    * `auth` frame extends the connection, which the gateway closes when its token expires).
    */
-  function renewToken(st: Started): Promise<Token | undefined> {
+  function renewToken(st: Started, restore = false): Promise<Token | undefined> {
     const user = st.identity.user()
     const anonymousId = st.identity.anonymousId
-    const ask = { writeKey: st.opts.writeKey, anonymousId }
+    const ask = { writeKey: st.opts.writeKey, anonymousId, ...(restore && { restore }) }
     clearTimeout(renewTimer)
     st.token = requestToken(
       st.host,
       user?.userHash ? { ...ask, userId: user.userId, userHash: user.userHash } : ask,
       log,
     ).then((t) => {
+      if (
+        t?.anonymousId &&
+        t.anonymousId !== anonymousId &&
+        st.identity.fresh &&
+        st.identity.anonymousId === anonymousId
+      ) {
+        log('anonymousId restored from the first-party cookie')
+        st.identity.adopt(t.anonymousId)
+      }
       // Only a token for who the shopper still is (no identify or reset meanwhile) is used.
-      if (t && st.identity.user() === user && st.identity.anonymousId === anonymousId) {
+      const current = st.identity.anonymousId
+      if (
+        t &&
+        st.identity.user() === user &&
+        (current === anonymousId || current === t.anonymousId)
+      ) {
         if (user?.userHash) {
           st.identity.setUser({ ...user, token: t.token, tokenExp: t.expiresAt })
         }

@@ -44,6 +44,13 @@ export type Identity = {
   persist(): void
   /** Forgets the user and starts a new anonymous id and session (logout). */
   reset(): void
+  /**
+   * True when no stored id was found when the page loaded (first visit, or storage wiped), until
+   * `adopt` or `reset`: the server's first-party cookie may know the shopper (see client.ts).
+   */
+  readonly fresh: boolean
+  /** Takes over an anonymousId the server remembered for this browser. */
+  adopt(anonymousId: string): void
 }
 
 /**
@@ -52,7 +59,9 @@ export type Identity = {
 export function createIdentity(canStore: boolean): Identity {
   let stored = canStore
   const read = (key: string) => (stored ? (cookie.get(key) ?? ls.get(key)) : null)
-  let anonymousId = read(AID) ?? newId()
+  const found = read(AID)
+  let anonymousId = found ?? newId()
+  let fresh = found === null || found === undefined
   let session: { id: string; last: number } | undefined
   try {
     session = JSON.parse(read(SID) ?? 'null') ?? undefined
@@ -88,6 +97,14 @@ export function createIdentity(canStore: boolean): Identity {
     get anonymousId() {
       return anonymousId
     },
+    get fresh() {
+      return fresh
+    },
+    adopt(id) {
+      anonymousId = id
+      fresh = false
+      write()
+    },
     sessionId(now) {
       if (!session || now - session.last > SESSION_IDLE_MS) {
         session = { id: newId(), last: now }
@@ -108,11 +125,16 @@ export function createIdentity(canStore: boolean): Identity {
       if (!stored) {
         stored = true
         // Keep an id the shopper already had on an earlier visit with consent.
-        anonymousId = cookie.get(AID) ?? ls.get(AID) ?? anonymousId
+        const kept = cookie.get(AID) ?? ls.get(AID)
+        if (kept !== null && kept !== undefined) {
+          anonymousId = kept
+          fresh = false
+        }
       }
       write()
     },
     reset() {
+      fresh = false
       anonymousId = newId()
       session = undefined
       user = undefined

@@ -6,13 +6,20 @@
  * about an hour (NUDGE_TOKEN_TTL); callers refresh them before `expiresAt`.
  */
 
-export type Token = { token: string; expiresAt: number }
+export type Token = {
+  token: string
+  expiresAt: number
+  /** The anonymousId the server used: the server cookie's when `restore` found one. */
+  anonymousId?: string
+}
 
 export type TokenRequest = {
   writeKey: string
   anonymousId?: string
   userId?: string
   userHash?: string
+  /** Ask the server for the anonymousId its first-party cookie remembers. */
+  restore?: boolean
 }
 
 /** Refresh when less than this much of a token's life is left. */
@@ -37,7 +44,11 @@ export async function requestToken(
     })
     const answer = (await res.json()) as Partial<Token> & { error?: { message?: string } }
     if (res.ok && typeof answer.token === 'string' && typeof answer.expiresAt === 'number') {
-      return { token: answer.token, expiresAt: answer.expiresAt }
+      return {
+        token: answer.token,
+        expiresAt: answer.expiresAt,
+        ...(typeof answer.anonymousId === 'string' && { anonymousId: answer.anonymousId }),
+      }
     }
     log(`identity refused: ${res.status} ${answer.error?.message ?? ''}`)
   } catch (err) {
