@@ -195,6 +195,8 @@ export function createAdminClient(
       call<{ eventWeights: Record<string, number> }>('PUT', '/v1/admin/settings/weights', {
         weights,
       }),
+    setHalfLife: (hours: number | string | null) =>
+      call<{ halfLifeHours: number | null }>('PUT', '/v1/admin/settings/half-life', { hours }),
   }
 }
 

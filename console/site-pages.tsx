@@ -298,4 +298,32 @@ export function registerSitePages(app: Hono<HonoEnv>): void {
       )
     }),
   )
+
+  app.post(
+    '/console/settings/half-life',
+    page(async (c, ctx) => {
+      const form = Object.fromEntries(await formEntries(c))
+      const raw = (form.hours ?? '').trim()
+      const hours = raw === '' ? null : Number.isFinite(Number(raw)) ? Number(raw) : raw
+      const res = await ctx.asPosted(form._csrf ?? '').setHalfLife(hours)
+      if (res.ok) {
+        return redirectWith(c, '/console/settings', true, 'Half-life saved.')
+      }
+      const settings = await ctx.api.settings()
+      return render(
+        c,
+        <SettingsPage
+          staff={ctx.staff}
+          csrf={ctx.csrf}
+          settings={settings.ok ? settings.data : undefined}
+          halfLife={{
+            value: raw,
+            error: res.error.issues?.[0]?.reason ?? res.error.message,
+          }}
+          notice={{ kind: 'bad', text: `The half-life was not saved: ${res.error.message}` }}
+        />,
+        400,
+      )
+    }),
+  )
 }

@@ -114,7 +114,13 @@ export async function readShoppers(
  * recent events up to it (a job applies all its events before deciding, so later ones of the
  * same job are already in the list).
  */
-export function factsFor(event: StoredEvent, state: ShopperState, timezone: string): Facts {
+export function factsFor(
+  event: StoredEvent,
+  state: ShopperState,
+  timezone: string,
+  /** The site's half-life of score and interests, as the workers wrote them with. */
+  halfLifeMs: number = PROFILE_HALF_LIFE_MS,
+): Facts {
   const d = derivedOf(state)
   // "Last seen" before this event: the profile's `last` is this event (or a later one of the
   // same job) by now, so take the newest recent event before it (the list is oldest first).
@@ -132,7 +138,7 @@ export function factsFor(event: StoredEvent, state: ShopperState, timezone: stri
     profile: {
       engagement:
         d.score !== undefined && d.scoreRef !== undefined
-          ? decayedValue(d.score, d.scoreRef, event.ts, PROFILE_HALF_LIFE_MS)
+          ? decayedValue(d.score, d.scoreRef, event.ts, halfLifeMs)
           : 0,
       purchases: d.purchases,
       counts: d.counts,
@@ -140,7 +146,7 @@ export function factsFor(event: StoredEvent, state: ShopperState, timezone: stri
       ...(last !== undefined && { last }),
       interest: (category) => {
         const found = d.interests.get(category.toLowerCase())
-        return found ? decayedValue(found.value, found.ref, event.ts, PROFILE_HALF_LIFE_MS) : 0
+        return found ? decayedValue(found.value, found.ref, event.ts, halfLifeMs) : 0
       },
     },
     // Count conditions bound their window by the event's time, so later events of the same job

@@ -36,7 +36,15 @@ export function createSiteWeights(load: LoadOverrides, opts: { ttlMs?: number } 
         byType[type as StoredEvent['type']] = weight
       }
     }
-    const weights: Weights = { halfLifeMs: DEFAULT_WEIGHTS.halfLifeMs, byType }
+    // drizzle/queries/sites.ts findEventWeights adds the site's half-life under this key.
+    const halfLifeMs = overrides.halfLifeMs
+    const weights: Weights = {
+      halfLifeMs:
+        halfLifeMs !== undefined && Number.isFinite(halfLifeMs) && halfLifeMs > 0
+          ? halfLifeMs
+          : DEFAULT_WEIGHTS.halfLifeMs,
+      byType,
+    }
     cache.set(siteId, { until: Date.now() + ttlMs, weights })
     return weights
   }

@@ -12,6 +12,7 @@ import type { Context, Hono } from 'hono'
 import { z } from 'zod'
 import { ruleFigures } from '../../drizzle/queries/outcomes'
 import { getRule, siteTimezone } from '../../drizzle/queries/rules'
+import { findHalfLifeMs } from '../../drizzle/queries/sites'
 import type { Redis } from '../../runtime/redis'
 import { createKeys, type Keys } from '../../streams/keys'
 import { compileConditions } from '../../streams/rule-conditions'
@@ -56,6 +57,7 @@ async function preview(
   keys: Keys,
   siteId: string,
   timezone: string,
+  halfLifeMs: number | undefined,
   spec: RuleSpec,
   options: z.infer<typeof previewOptions>,
 ) {
@@ -84,7 +86,7 @@ async function preview(
         continue
       }
       const event = eventFromRecent(last, siteId, now)
-      const facts = factsFor(event, state, timezone)
+      const facts = factsFor(event, state, timezone, halfLifeMs)
       const ok = predicate(facts)
       matching += ok ? 1 : 0
       const bucket = ok ? passed : failed
@@ -104,8 +106,19 @@ async function previewOn(
   options: z.infer<typeof previewOptions>,
 ) {
   const { db, redis, config } = c.get('services')
-  const timezone = await siteTimezone(db, siteId)
-  return preview(redis, createKeys(config.NUDGE_KEY_PREFIX), siteId, timezone, spec, options)
+  const [timezone, halfLifeMs] = await Promise.all([
+    siteTimezone(db, siteId),
+    findHalfLifeMs(db, siteId),
+  ])
+  return preview(
+    redis,
+    createKeys(config.NUDGE_KEY_PREFIX),
+    siteId,
+    timezone,
+    halfLifeMs,
+    spec,
+    options,
+  )
 }
 
 function rate(part: number, whole: number): number | null {

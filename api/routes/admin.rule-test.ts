@@ -10,6 +10,7 @@
 import type { Hono } from 'hono'
 import { z } from 'zod'
 import { getRule, siteTimezone } from '../../drizzle/queries/rules'
+import { findHalfLifeMs } from '../../drizzle/queries/sites'
 import { createKeys } from '../../streams/keys'
 import { compileConditions } from '../../streams/rule-conditions'
 import { eventFromRecent, factsFor, readShoppers } from '../../streams/rule-facts'
@@ -61,7 +62,12 @@ export function register(app: Hono<HonoEnv>): void {
     }
     const now = Date.now()
     const event = eventFromRecent(last, staff.siteId, now)
-    const facts = factsFor(event, state, await siteTimezone(db, staff.siteId))
+    const facts = factsFor(
+      event,
+      state,
+      await siteTimezone(db, staff.siteId),
+      await findHalfLifeMs(db, staff.siteId),
+    )
     const { predicate, explain } = compileConditions(spec.conditions)
     const answer: RuleTestResponse = {
       shopper,

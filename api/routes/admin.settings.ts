@@ -13,11 +13,15 @@ import { siteTimezone } from '../../drizzle/queries/rules'
 import {
   addOrigin,
   findEventWeights,
+  findHalfLifeMs,
   findSite,
+  HALF_LIFE_HOURS,
+  HALF_LIFE_KEY,
   removeOrigin,
   rotateKeys,
   rotateSecret,
   setEventWeights,
+  setHalfLife,
 } from '../../drizzle/queries/sites'
 import { EVENT_TYPES, type EventType } from '../../streams/events'
 import { requireStaff } from '../admin/auth'
@@ -54,8 +58,19 @@ export type SettingsResponse = {
   site: { id: string; name: string; writeKey: string; allowedOrigins: string[] }
   timezone: string
   eventWeights: Record<string, number>
+  /** Half-life of the engagement score and interests; null = the default (168 hours). */
+  halfLifeHours: number | null
   eventTypes: readonly string[]
 }
+
+const halfLifeInput = z.object({
+  hours: z
+    .number({ error: 'expected a whole number of hours, or null for the default week' })
+    .int('expected a whole number of hours')
+    .min(HALF_LIFE_HOURS.min, `expected at least ${HALF_LIFE_HOURS.min} hour`)
+    .max(HALF_LIFE_HOURS.max, `expected at most ${HALF_LIFE_HOURS.max} hours (a year)`)
+    .nullable(),
+})
 
 export function register(app: Hono<HonoEnv>): void {
   app.get('/v1/admin/settings', async (c) => {
@@ -73,7 +88,10 @@ export function register(app: Hono<HonoEnv>): void {
         allowedOrigins: site.allowedOrigins,
       },
       timezone: await siteTimezone(db, me.siteId),
-      eventWeights: await findEventWeights(db, me.siteId),
+      eventWeights: Object.fromEntries(
+        Object.entries(await findEventWeights(db, me.siteId)).filter(([k]) => k !== HALF_LIFE_KEY),
+      ),
+      halfLifeHours: ((await findHalfLifeMs(db, me.siteId)) ?? 0) / 3_600_000 || null,
       eventTypes: EVENT_TYPES,
     }
     return c.json(body)
@@ -157,5 +175,25 @@ export function register(app: Hono<HonoEnv>): void {
       detail: { weights: clean },
     })
     return c.json({ eventWeights: clean })
+  })
+
+  /**
+   * The half-life of the engagement score and category interests. It applies to events
+   * processed from the next minute on (workers cache weights for a minute); stored values are
+   * not rewritten, so old ones decay with the new half-life from then on.
+   */
+  app.put('/v1/admin/settings/half-life', async (c) => {
+    const me = await requireStaff(c, 'admin')
+    const { hours } = parseWith(halfLifeInput, await readJsonBody(c, BODY_BYTES))
+    const { db } = c.get('services')
+    await setHalfLife(db, me.siteId, hours)
+    await recordAudit(db, {
+      siteId: me.siteId,
+      actor: me.email,
+      action: 'site.half-life',
+      subject: `site:${me.siteId}`,
+      detail: { hours },
+    })
+    return c.json({ halfLifeHours: hours })
   })
 }

@@ -5,6 +5,7 @@
  */
 import type { Hono } from 'hono'
 import { z } from 'zod'
+import { findHalfLifeMs } from '../../drizzle/queries/sites'
 import { EVENT_TYPES } from '../../streams/events'
 import { createKeys } from '../../streams/keys'
 import {
@@ -32,7 +33,9 @@ export const profileGetResponse = z.object({
   eventsByType: z.record(z.string(), z.number()),
   firstSeen: z.number().describe('Event time (epoch ms) of the earliest event.'),
   lastSeen: z.number().describe('Event time (epoch ms) of the latest event.'),
-  score: z.number().describe('Engagement score decayed to `at` (half-life 7 days).'),
+  score: z
+    .number()
+    .describe('Engagement score decayed to `at` with the site’s half-life (default 7 days).'),
   interests: z
     .array(z.object({ category: z.string(), value: z.number() }))
     .describe('Category interests decayed to `at`, strongest first.'),
@@ -78,6 +81,8 @@ export function register(app: Hono<HonoEnv>): void {
       )
     }
     const now = Date.now()
+    // Decay with the half-life the workers wrote this site's profiles with.
+    const halfLifeMs = (await findHalfLifeMs(c.get('services').db, site.id)) ?? PROFILE_HALF_LIFE_MS
     const num = (field: string) => Number(hash[field] ?? 0)
     const body: ProfileGetResponse = {
       profileKey: requested,
@@ -95,9 +100,9 @@ export function register(app: Hono<HonoEnv>): void {
         num(PROFILE_FIELDS.score),
         num(refField(PROFILE_FIELDS.score)),
         now,
-        PROFILE_HALF_LIFE_MS,
+        halfLifeMs,
       ),
-      interests: Object.entries(decayedFields(interests, now, PROFILE_HALF_LIFE_MS))
+      interests: Object.entries(decayedFields(interests, now, halfLifeMs))
         .map(([category, value]) => ({ category, value }))
         .sort((a, b) => b.value - a.value),
       purchases: num(PROFILE_FIELDS.purchases),

@@ -14,6 +14,7 @@ export function SettingsPage(props: {
   rotated?: { writeKey: string; secret: string }
   origin?: { value: string; error: string }
   weights?: { values: Record<string, string>; errors: Record<string, string> }
+  halfLife?: { value: string; error: string }
   notice?: Notice
 }) {
   const s = props.settings
@@ -127,6 +128,40 @@ export function SettingsPage(props: {
             </div>
             <button type="submit" class="primary">
               Save weights
+            </button>
+          </form>
+          <h2>How fast engagement fades</h2>
+          <form method="post" action="/console/settings/half-life" novalidate>
+            {csrf}
+            <div class="field">
+              <label for="half-life">
+                Half-life of the engagement score and interests, in hours
+              </label>
+              <input
+                id="half-life"
+                name="hours"
+                type="number"
+                step="1"
+                min="1"
+                placeholder="168 (a week, the default)"
+                value={
+                  props.halfLife?.value ?? (s.halfLifeHours === null ? '' : String(s.halfLifeHours))
+                }
+                aria-invalid={props.halfLife ? 'true' : undefined}
+                aria-describedby={props.halfLife ? 'half-life-error' : 'half-life-hint'}
+              />
+              <p class="hint" id="half-life-hint">
+                After this long a shopper's score counts half. Blank for the default week. Applies
+                to events from the next minute on.
+              </p>
+              {props.halfLife && (
+                <p class="error" id="half-life-error">
+                  {props.halfLife.error}
+                </p>
+              )}
+            </div>
+            <button type="submit" class="primary">
+              Save half-life
             </button>
           </form>
         </>

@@ -198,6 +198,7 @@ export async function listActiveRuleVersions(db: Db) {
       version: rules.currentVersion,
       spec: ruleVersions.spec,
       timezone: sites.timezone,
+      halfLifeHours: sites.halfLifeHours,
     })
     .from(rules)
     .innerJoin(ruleVersions, current())

@@ -278,10 +278,46 @@ export async function ensureDemoSite(
  */
 export async function findEventWeights(db: Db, siteId: string): Promise<Record<string, number>> {
   const [row] = await db
-    .select({ eventWeights: sites.eventWeights })
+    .select({ eventWeights: sites.eventWeights, halfLifeHours: sites.halfLifeHours })
     .from(sites)
     .where(eq(sites.id, siteId))
-  return row?.eventWeights ?? {}
+  return {
+    ...(row?.eventWeights ?? {}),
+    // Not an event type: workers/site-weights.ts reads it as the site's half-life.
+    ...(row?.halfLifeHours && { [HALF_LIFE_KEY]: row.halfLifeHours * 3_600_000 }),
+  }
+}
+
+/** The site's own half-life in ms, or undefined for the default (readers must decay with it). */
+export async function findHalfLifeMs(db: Db, siteId: string): Promise<number | undefined> {
+  const [row] = await db
+    .select({ halfLifeHours: sites.halfLifeHours })
+    .from(sites)
+    .where(eq(sites.id, siteId))
+  return row?.halfLifeHours ? row.halfLifeHours * 3_600_000 : undefined
+}
+
+/** The key `findEventWeights` answers a site's own half-life (ms) under, next to the weights. */
+export const HALF_LIFE_KEY = 'halfLifeMs'
+
+/** Bounds of a site's half-life, in hours: an hour to a year. */
+export const HALF_LIFE_HOURS = { min: 1, max: 24 * 365 } as const
+
+/**
+ * Sets the half-life of the site's engagement score and interests (null: the default week).
+ * The caller validates the bounds. Undefined when no site has that id or write key.
+ */
+export async function setHalfLife(
+  db: Db,
+  ref: string,
+  hours: number | null,
+): Promise<Site | undefined> {
+  const [site] = await db
+    .update(sites)
+    .set({ halfLifeHours: hours })
+    .where(byRef(ref))
+    .returning(siteColumns)
+  return site
 }
 
 /**

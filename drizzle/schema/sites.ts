@@ -1,6 +1,6 @@
 /** @module The `sites` table: one storefront, its public write key and the hash of its secret. */
 import { sql } from 'drizzle-orm'
-import { jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
+import { integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
 
 /**
  * No explicit pg schema: the table lives wherever `search_path` points, so one database can hold
@@ -28,4 +28,9 @@ export const sites = pgTable('sites', {
   secretSealed: text('secret_sealed'),
   /** IANA time zone of the store: rule conditions on time of day and "today" use it. */
   timezone: text('timezone').notNull().default('UTC'),
+  /**
+   * Half-life of the engagement score and category interests, in hours; null means the default
+   * (streams/profile.ts PROFILE_HALF_LIFE_MS, a week). Writers and readers must use the same.
+   */
+  halfLifeHours: integer('half_life_hours'),
 })

@@ -271,7 +271,7 @@ export async function decideOffers(
     if (delayed.length === 0 && immediate.length === 0) {
       continue
     }
-    const facts = factsFor(event, state, site.timezone)
+    const facts = factsFor(event, state, site.timezone, site.halfLifeMs)
     const builder = new TraceBuilder(event, now)
     const consider = (rule: CompiledRule): boolean => {
       if (!isLive(rule, now)) {

@@ -13,12 +13,15 @@ import { listActiveRuleVersions } from '../../drizzle/queries/rules'
 import type { Logger } from '../../runtime/logger'
 import type { EventType } from '../../streams/events'
 import type { Keys } from '../../streams/keys'
+import { PROFILE_HALF_LIFE_MS } from '../../streams/profile'
 import type { SlotRegistry } from '../../streams/rule-conditions'
 import { type LoadedRule, ruleInput } from '../../streams/rules'
 import { byPriority, type CompiledRule, compileRule } from './compile'
 
 export type SiteRules = {
   timezone: string
+  /** The site's half-life of score and interests (what the profile was written with). */
+  halfLifeMs: number
   /** Immediate rules by trigger type, highest priority first. */
   immediate: Map<EventType, CompiledRule[]>
   /** Delayed rules by trigger type. */
@@ -31,7 +34,9 @@ export type SiteRules = {
 export type RuleIndex = Map<string, SiteRules>
 
 /** Builds the index from loaded rule versions (pure; the unit tests and the bench call it). */
-export function indexRules(loaded: readonly (LoadedRule & { timezone: string })[]): RuleIndex {
+export function indexRules(
+  loaded: readonly (LoadedRule & { timezone: string; halfLifeMs?: number })[],
+): RuleIndex {
   const index: RuleIndex = new Map()
   // One memo-slot registry per index: its rules share answers to the same questions.
   const slots: SlotRegistry = new Map()
@@ -40,6 +45,7 @@ export function indexRules(loaded: readonly (LoadedRule & { timezone: string })[
     if (!site) {
       site = {
         timezone: rule.timezone,
+        halfLifeMs: rule.halfLifeMs ?? PROFILE_HALF_LIFE_MS,
         immediate: new Map(),
         delayed: new Map(),
         unless: new Set(),
@@ -90,7 +96,7 @@ export async function startRuleCache(deps: {
 
   async function load(): Promise<void> {
     const rows = await listActiveRuleVersions(deps.db)
-    const loaded: (LoadedRule & { timezone: string })[] = []
+    const loaded: (LoadedRule & { timezone: string; halfLifeMs?: number })[] = []
     for (const row of rows) {
       const spec = ruleInput.safeParse(row.spec)
       if (!spec.success) {
@@ -106,6 +112,7 @@ export async function startRuleCache(deps: {
         version: row.version,
         status: 'active',
         timezone: row.timezone,
+        ...(row.halfLifeHours && { halfLifeMs: row.halfLifeHours * 3_600_000 }),
       })
     }
     index = indexRules(loaded)

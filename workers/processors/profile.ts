@@ -83,7 +83,8 @@ export async function applyProfiles(
   }
   const pipeline = withScripts(store.redis.pipeline() as unknown as Redis)
   for (const event of events) {
-    const delta = profileDelta(event, bySite.get(event.siteId) ?? store.weights)
+    const weights = bySite.get(event.siteId) ?? store.weights
+    const delta = profileDelta(event, weights)
     pipeline.nudgeApplyEvent(
       ...profileKeys(store.keys, profileOf(event)),
       event.id,
@@ -91,7 +92,8 @@ export async function applyProfiles(
       event.ts,
       event.type,
       delta.score,
-      store.weights.halfLifeMs,
+      // The site's own half-life: readers decay with the same one (findEventWeights).
+      weights.halfLifeMs,
       delta.category ?? '',
       JSON.stringify(delta.recent),
       store.recentCap,
@@ -141,12 +143,13 @@ export async function mergeOnLogin(
       redis.zrange(keys.profileBought(anon), 0, -1, 'WITHSCORES'),
     ])
     const snapshot = { profile, interests, recent: pairs(recent), bought: pairs(bought) }
+    const weights = store.weightsFor ? await store.weightsFor(event.siteId) : store.weights
     await withScripts(redis).nudgeMergeProfile(
       ...profileKeys(keys, user),
       keys.profileMerged(user),
       anon,
       JSON.stringify(snapshot),
-      store.weights.halfLifeMs,
+      weights.halfLifeMs,
       store.recentCap,
     )
   }
