@@ -196,6 +196,18 @@ describe('console site pages', () => {
     await page.waitForURL(/done=/)
     await expect(page.getByLabel('OrderCompleted').inputValue()).resolves.toBe('30')
 
+    const halfLife = page.getByLabel('Half-life of the engagement score and interests, in hours')
+    await halfLife.fill('0')
+    await page.getByRole('button', { name: 'Save half-life' }).click()
+    await expect(page.locator('#half-life-error').textContent()).resolves.toBe(
+      'expected at least 1 hour',
+    )
+    await expect(halfLife.inputValue()).resolves.toBe('0')
+    await halfLife.fill('24')
+    await page.getByRole('button', { name: 'Save half-life' }).click()
+    await page.waitForURL(/done=/)
+    await expect(halfLife.inputValue()).resolves.toBe('24')
+
     page.once('dialog', (dialog) => void dialog.accept())
     await page.getByRole('button', { name: 'Rotate the secret' }).click()
     const secret = (await page.locator('[data-secret]').textContent()) ?? ''
@@ -210,7 +222,12 @@ describe('console site pages', () => {
     const audit = JSON.stringify(
       await (await stack.call(stack.admin, 'GET', '/v1/admin/audit')).json(),
     )
-    for (const action of ['site.origin.add', 'site.weights', 'site.secret.rotate']) {
+    for (const action of [
+      'site.origin.add',
+      'site.weights',
+      'site.half-life',
+      'site.secret.rotate',
+    ]) {
       expect(audit).toContain(action)
     }
   })

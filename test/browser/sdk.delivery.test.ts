@@ -117,7 +117,13 @@ describe('delivery', () => {
     await tabA.close({ runBeforeUnload: true })
     await closed
     expect(await stored(tabB)).toEqual(['a1', 'a2', 'a3', 'b1', 'b2'])
-    expect(stack.calls).toHaveLength(0)
+    // A closing tab's keepalive request is sent by the browser process, which Chromium's
+    // offline emulation (a per-page setting) does not always cover: tab A's page-hide flush may
+    // get through. Its queue then stays behind (the page cannot see the answer) and is sent
+    // again by the next page, which the server's dedup absorbs: at-least-once for requests in
+    // flight at unload, as the README says. What must never happen is two live tabs sending
+    // the same queue, so resends are counted only from here on.
+    const before = stack.calls.length
 
     await context.setOffline(false)
     const tabC = await context.newPage()
@@ -127,7 +133,8 @@ describe('delivery', () => {
     await tabB.waitForTimeout(6_000)
     // Tab B's heartbeat timer and tab C's start both looked at tab A's queue: one sent it.
     expect(productIds(await stack.log())).toEqual(['a1', 'a2', 'a3', 'b1', 'b2'])
-    expectNoResends(stack)
+    const after = stack.calls.slice(before).flatMap((c) => c.ids)
+    expect(after.length, JSON.stringify(stack.calls)).toBe(new Set(after).size)
     expect(await stored(tabB)).toEqual([])
     await context.close()
   })

@@ -22,11 +22,30 @@ import { ls } from './storage'
 
 export const MAX_EVENTS = 1_000
 export const MAX_BYTES = 512 * 1024
+/**
+ * The Web Locks API where the browser has it (Chromium, Firefox 96+, Safari 15.4+): an
+ * exclusive lock per orphan, arbitrated by the browser itself. The claim-key protocol below is
+ * the fallback; it cannot rule out two tabs adopting at once, because tabs see each other's
+ * localStorage writes late.
+ */
+function webLocks(): LockManager | undefined {
+  try {
+    return typeof navigator !== 'undefined' && navigator.locks ? navigator.locks : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** An instance whose heartbeat is older than this is gone; its queue may be adopted. */
 export const LEASE_MS = 15_000
 const PREFIX = 'nudge_q.'
 const CLAIM = 'nudge_claim.'
 const CLAIM_WAIT_MS = 60
+/**
+ * How long an adopting tab keeps the orphan's lock after removing it: a background tab was seen
+ * to read the removed queue more than half a second later (see adopt).
+ */
+const LOCK_HOLD_MS = 2_000
 /** Longest an event waits in memory before it is written to localStorage. */
 const SAVE_DELAY_MS = 25
 
@@ -196,6 +215,31 @@ export function createQueue(instance: string, opts: { onDrop?: (n: number) => vo
           continue
         }
         if (orphan.h > now - LEASE_MS) {
+          continue
+        }
+        const locks = webLocks()
+        if (locks) {
+          adopted += await locks.request(
+            `nudge_adopt.${other}`,
+            { ifAvailable: true },
+            async (lock) => {
+              // Another tab holds it: that tab is adopting this orphan right now.
+              if (!lock) {
+                return 0
+              }
+              const still = parse(ls.get(other))
+              if (!still || still.h > Date.now() - LEASE_MS) {
+                return 0
+              }
+              append(still.e)
+              saveNow()
+              ls.remove(other)
+              // Keep the lock while the removal reaches the other tabs: their view of
+              // localStorage lags, and one asking now would still see the orphan.
+              await new Promise((r) => setTimeout(r, LOCK_HOLD_MS))
+              return still.e.length
+            },
+          )
           continue
         }
         const claimKey = CLAIM + other.slice(PREFIX.length)
