@@ -1,15 +1,9 @@
 /** The condition table: each kind of fact and operator, passing and failing, with its words. */
 import { describe, expect, it } from 'vitest'
 import type { StoredEvent } from './events'
+import { localTime } from './local-time'
 import type { RecentEvent } from './profile'
-import {
-  compare,
-  compileConditions,
-  type Facts,
-  globMatcher,
-  localTime,
-  tester,
-} from './rule-conditions'
+import { compare, compileConditions, type Facts, globMatcher, tester } from './rule-conditions'
 import { type Condition, condition, type Operator } from './rules'
 
 const T = Date.UTC(2026, 10, 27, 14, 30) // a Friday, 14:30 UTC

@@ -7,7 +7,7 @@ import { EXAMPLE_RULES } from '../../test/fixtures/rules'
 import { offersRig } from '../../test/offers'
 import { TEST_REDIS_URL } from '../../test/redis'
 import { until } from '../../test/until'
-import type { DelayedJob } from './decide'
+import type { DelayedJob } from './deps'
 import { createDelayedProcessor } from './step'
 
 async function delayedRig() {

@@ -6,7 +6,9 @@
 import type { Db } from '../../drizzle/client'
 import { insertOutcomes } from '../../drizzle/queries/outcomes'
 import type { AfterProfiles } from '../processors/events'
-import { type DelayedJob, decideOffers, fireDelayed, type OfferDeps } from './decide'
+import { decideOffers } from './decide'
+import { fireDelayed } from './delayed'
+import type { DelayedJob, OfferDeps } from './deps'
 
 /** @example createEventsProcessor(profiles, [recs], [createOffersStep(deps, db)]) */
 export function createOffersStep(deps: OfferDeps, db: Db): AfterProfiles {
