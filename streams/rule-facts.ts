@@ -83,7 +83,7 @@ export async function readShoppers(
     const at = i * 5
     const recent: RecentEvent[] = []
     for (const raw of check<string[]>(replies[at + 2])) {
-      // Written by apply-event-5.lua from validated events: a shape check is enough here, and
+      // Written by apply-events-5.lua from validated events: a shape check is enough here, and
       // a full zod parse of 50 entries per shopper per job would cost more than the rules.
       const entry = JSON.parse(raw) as RecentEvent
       if (typeof entry?.type === 'string' && typeof entry.ts === 'number') {

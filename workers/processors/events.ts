@@ -1,16 +1,27 @@
 /**
- * @module The `events` job processor: parse the job, find the events not yet applied, update
- * recommendations (at-least-once, see recommendations.ts), then apply profiles (exactly once),
- * then the steps that read the updated profiles (offers, exactly once per decision).
+ * @module The `events` job processor: parse the job, update recommendations (at-least-once,
+ * see recommendations.ts), then apply profiles (exactly once), then the steps that read the
+ * updated profiles (offers, exactly once per decision).
  * The order matters: a crash between the two steps re-runs recommendations for that job's
- * events (a rare, harmless double count) but never double-counts a profile.
+ * events (a rare, harmless double count) but never double-counts a profile. The last writes of
+ * the steps before profiles share the profiles' round trip, queued ahead of them: Redis runs a
+ * pipeline in order, so a crash can cut it after those writes, never before them.
  */
 import { UnrecoverableError } from 'bullmq'
 import { type EventsJob, eventsJob } from '../../streams/jobs'
-import { applyProfiles, mergeOnLogin, type ProfileStore, unapplied } from './profile'
+import { applyProfiles, mergeOnLogin, type ProfileStore, type QueueWrites } from './profile'
 
-/** A step that runs on the fresh events of a job before profiles are applied. */
-export type BeforeProfiles = (events: EventsJob['events'], now: number) => Promise<void>
+export type { QueueWrites }
+
+/**
+ * A step that runs on a job's events before profiles are applied. It skips the events already
+ * applied to their profile (a redelivered job) itself, and may return its last writes to be
+ * sent with the profiles.
+ */
+export type BeforeProfiles = (
+  events: EventsJob['events'],
+  now: number,
+) => Promise<QueueWrites | undefined>
 
 /**
  * A step that runs after profiles are applied and merged, on every event of the job (not only
@@ -39,11 +50,14 @@ export function createEventsProcessor(
       )
     }
     const now = Date.now()
-    const fresh = await unapplied(profiles, parsed.data.events)
+    const writes: QueueWrites[] = []
     for (const step of before) {
-      await step(fresh, now)
+      const queue = await step(parsed.data.events, now)
+      if (queue) {
+        writes.push(queue)
+      }
     }
-    const applied = await applyProfiles(profiles, fresh, now)
+    const applied = await applyProfiles(profiles, parsed.data.events, now, writes)
     await mergeOnLogin(profiles, parsed.data.events)
     for (const step of after) {
       await step(parsed.data.events, { now, replay: parsed.data.replay === true })

@@ -3,13 +3,7 @@ import type { StoredEvent } from '../../streams/events'
 import { createKeys } from '../../streams/keys'
 import { testRedis } from '../../test/redis'
 import { DEFAULT_WEIGHTS, decayedValue } from '../domain/profile-delta'
-import {
-  applyProfiles,
-  mergeOnLogin,
-  PROFILE_LIMITS,
-  type ProfileStore,
-  unapplied,
-} from './profile'
+import { applyProfiles, mergeOnLogin, PROFILE_LIMITS, type ProfileStore } from './profile'
 
 const HOUR = 3_600_000
 const T0 = Date.UTC(2026, 10, 1)
@@ -47,15 +41,15 @@ describe('profile processor', () => {
     const event = viewed('e1', T0)
     expect(await applyProfiles(s, [event, event], T0)).toBe(1)
     expect(await applyProfiles(s, [event], T0)).toBe(0)
-    expect(await unapplied(s, [event, viewed('e2', T0)])).toHaveLength(1)
+    expect(await applyProfiles(s, [event, viewed('e2', T0)], T0)).toBe(1)
     const profile = await s.redis.hgetall(s.keys.profile('sit_t:a:anon-1'))
     expect(profile).toMatchObject({
-      n: '1',
-      'n:ProductViewed': '1',
+      n: '2',
+      'n:ProductViewed': '2',
       first: String(T0),
       last: String(T0),
     })
-    expect(Number(profile.score)).toBe(1)
+    expect(Number(profile.score)).toBe(2)
   })
 
   it('gives the same score and interests whatever order events arrive in', async () => {
@@ -112,6 +106,58 @@ describe('profile processor', () => {
     expect(JSON.parse(recent.at(-1) ?? '{}').type).toBe('OrderCompleted')
     expect(await s.redis.zrange(s.keys.profileBought('sit_t:a:anon-1'), 0, -1)).toEqual(['x', 'y'])
     expect(await s.redis.hget(s.keys.profile('sit_t:a:anon-1'), 'purchases')).toBe('2')
+  })
+
+  it("gives the same profile however a shopper's events are split into jobs", async () => {
+    const events = Array.from({ length: 12 }, (_, i) =>
+      viewed(`s${i}`, T0 + ((i * 7) % 12) * HOUR, {
+        props: { productId: `p${i}`, category: ['Shoes', 'Bags', 'Hats'][i % 3], price: 1 },
+      } as Partial<StoredEvent>),
+    )
+    const whole = await store()
+    const split = await store()
+    expect(await applyProfiles(whole, events, T0)).toBe(12)
+    for (const part of [events.slice(0, 5), events.slice(3, 9), events.slice(9)]) {
+      await applyProfiles(split, part, T0)
+    }
+    const read = async (s: ProfileStore) => ({
+      profile: await s.redis.hgetall(s.keys.profile('sit_t:a:anon-1')),
+      recent: await s.redis.zrange(s.keys.profileRecent('sit_t:a:anon-1'), 0, -1),
+      interests: await s.redis.hgetall(s.keys.profileInterests('sit_t:a:anon-1')),
+    })
+    const a = await read(whole)
+    const b = await read(split)
+    expect(b.profile).toMatchObject({ n: '12', first: a.profile.first, last: a.profile.last })
+    expect(b.recent).toEqual(a.recent)
+    const now = T0 + 20 * HOUR
+    const h = DEFAULT_WEIGHTS.halfLifeMs
+    const at = (p: Record<string, string>, f: string) =>
+      decayedValue(Number(p[f]), Number(p[`${f}@`]), now, h)
+    expect(at(b.profile, 'score')).toBeCloseTo(at(a.profile, 'score'), 9)
+    for (const category of ['Shoes', 'Bags', 'Hats']) {
+      expect(at(b.interests, category)).toBeCloseTo(at(a.interests, category), 9)
+    }
+  })
+
+  it("applies a request of many large orders in one call (past Lua's unpack limit)", async () => {
+    const s = await store()
+    const orders: StoredEvent[] = Array.from({ length: 60 }, (_, o) => ({
+      id: `big-${o}`,
+      type: 'OrderCompleted',
+      v: 1,
+      anonymousId: 'anon-1',
+      ts: T0 + o,
+      receivedAt: T0,
+      siteId: 'sit_t',
+      verified: false,
+      props: {
+        orderId: `big-${o}`,
+        products: Array.from({ length: 100 }, (_, l) => ({ productId: `i${o}-${l}` })),
+      },
+    }))
+    expect(await applyProfiles(s, orders, T0)).toBe(60)
+    expect(await s.redis.zcard(s.keys.profileBought('sit_t:a:anon-1'))).toBe(6000)
+    expect(await s.redis.hget(s.keys.profile('sit_t:a:anon-1'), 'purchases')).toBe('6000')
   })
 
   it('merges the anonymous profile into the user on a proven login, once', async () => {

@@ -1,14 +1,15 @@
 /**
  * @module The profile processor: applies a job's events to each shopper's live profile, exactly
- * once per event id (apply-event-5.lua), and merges an anonymous profile into the user's on a
+ * once per event id (apply-events-5.lua, one call per shopper per job), and merges an anonymous profile into the user's on a
  * proven login, exactly once per pair (merge-profile-6.lua). One round trip per step per job.
  */
-import type { Redis } from 'ioredis'
+import type { ChainableCommander, Redis } from 'ioredis'
 import type { StoredEvent } from '../../streams/events'
 import type { Keys } from '../../streams/keys'
 import { profileKey } from '../../streams/partition'
 import { profileDelta, type Weights } from '../domain/profile-delta'
 import { withScripts } from '../scripts/load'
+import { replies } from './redis-replies'
 
 export type ProfileStore = {
   redis: Redis
@@ -24,6 +25,9 @@ export type ProfileStore = {
   /** Categories of interest kept per shopper. */
   interestsCap: number
 }
+
+/** Writes a step queues on the pipeline that applies a job's profiles, ahead of them. */
+export type QueueWrites = (pipeline: ChainableCommander) => void
 
 export const PROFILE_LIMITS = { recentCap: 50, interestsCap: 32 } as const
 
@@ -42,75 +46,80 @@ function profileKeys(keys: Keys, profile: string): string[] {
   ]
 }
 
-/**
- * The events not yet applied to their profile (a read; the apply step re-checks atomically).
- * Lets the recommendations step skip work a redelivered job already did.
- */
-export async function unapplied(
-  store: ProfileStore,
-  events: readonly StoredEvent[],
-): Promise<StoredEvent[]> {
-  const pipeline = store.redis.pipeline()
+/** A job's events grouped by the profile they count for, each group in job order. */
+export function byProfile(events: readonly StoredEvent[]): Map<string, StoredEvent[]> {
+  const groups = new Map<string, StoredEvent[]>()
   for (const event of events) {
-    pipeline.zscore(store.keys.profileApplied(profileOf(event)), event.id)
-  }
-  const replies = (await pipeline.exec()) ?? []
-  return events.filter((_, i) => {
-    const [error, score] = replies[i] ?? [new Error('no reply'), null]
-    if (error) {
-      throw error
+    const profile = profileOf(event)
+    const group = groups.get(profile)
+    if (group) {
+      group.push(event)
+    } else {
+      groups.set(profile, [event])
     }
-    return score === null
-  })
+  }
+  return groups
 }
 
 /**
- * Applies events to their profiles; resolves to how many were new (the rest were applied
- * before and changed nothing).
+ * Applies events to their profiles, one apply-events-5.lua call per shopper, in one round trip
+ * with `before` (other steps' writes, sent ahead of the profiles); resolves to how many events
+ * were new (the rest were applied before and changed nothing).
  * @example const applied = await applyProfiles(store, job.events, Date.now())
  */
 export async function applyProfiles(
   store: ProfileStore,
   events: readonly StoredEvent[],
   now: number,
+  before: readonly QueueWrites[] = [],
 ): Promise<number> {
-  if (events.length === 0) {
+  if (events.length === 0 && before.length === 0) {
     return 0
   }
   const bySite = new Map<string, Weights>()
   for (const siteId of new Set(events.map((e) => e.siteId))) {
     bySite.set(siteId, store.weightsFor ? await store.weightsFor(siteId) : store.weights)
   }
+  const groups = byProfile(events)
   const pipeline = withScripts(store.redis.pipeline() as unknown as Redis)
-  for (const event of events) {
-    const weights = bySite.get(event.siteId) ?? store.weights
-    const delta = profileDelta(event, weights)
-    pipeline.nudgeApplyEvent(
-      ...profileKeys(store.keys, profileOf(event)),
-      event.id,
-      event.receivedAt,
-      event.ts,
-      event.type,
-      delta.score,
+  for (const queue of before) {
+    queue(pipeline as unknown as ChainableCommander)
+  }
+  const first = (pipeline as unknown as { length: number }).length
+  for (const [profile, group] of groups) {
+    const weights = bySite.get(group[0]?.siteId ?? '') ?? store.weights
+    const args: (string | number)[] = [
+      ...profileKeys(store.keys, profile),
       // The site's own half-life: readers decay with the same one (findEventWeights).
       weights.halfLifeMs,
-      delta.category ?? '',
-      JSON.stringify(delta.recent),
       store.recentCap,
-      now - store.retentionMs,
       store.interestsCap,
-      ...delta.bought,
-    )
-  }
-  // Best effort, outside the profile's slot: a lost mark only delays a snapshot to the next change.
-  pipeline.sadd(store.keys.profilesDirty(), ...new Set(events.map(profileOf)))
-  const replies = (await (pipeline as unknown as ReturnType<Redis['pipeline']>).exec()) ?? []
-  let applied = 0
-  for (const [error, reply] of replies.slice(0, events.length)) {
-    if (error) {
-      throw error
+      now - store.retentionMs,
+    ]
+    for (const event of group) {
+      const delta = profileDelta(event, weights)
+      args.push(
+        event.id,
+        event.receivedAt,
+        event.ts,
+        event.type,
+        delta.score,
+        delta.category ?? '',
+        JSON.stringify(delta.recent),
+        delta.bought.length,
+        ...delta.bought,
+      )
     }
-    applied += reply === 1 ? 1 : 0
+    pipeline.nudgeApplyEvents(...args)
+  }
+  if (groups.size > 0) {
+    // Best effort, outside the profile's slot: a lost mark only delays a snapshot to the next change.
+    pipeline.sadd(store.keys.profilesDirty(), ...groups.keys())
+  }
+  const results = await replies(pipeline as unknown as ChainableCommander)
+  let applied = 0
+  for (const reply of results.slice(first, first + groups.size)) {
+    applied += Number(reply)
   }
   return applied
 }

@@ -1,7 +1,7 @@
 /**
  * @module Keeps each shopper's personal list (`profile:{u}:recs`) fresh: once per job per
  * distinct shopper with item events, read the lists workers/domain/personal.ts asks for, blend
- * them and replace the stored list atomically (set-recs-1.lua). Reads join the job's write
+ * them and replace the stored list atomically (set-recs-1.lua, sent with the job's profiles). Reads join the job's write
  * pipeline (after the writes, so they see this job's pairs); every key is read at most once per
  * job however many shoppers need it, and item weights, trending lists (the same for every
  * shopper of a site) and neighbour lists of items the job did not touch come from the step's
@@ -23,7 +23,7 @@ import {
 } from '../domain/personal'
 import type { ScriptClient } from '../scripts/load'
 import { type RecCaches, trendingKey, weightKey } from './recommendations-cache'
-import { flatPairs, replies } from './redis-replies'
+import { flatPairs } from './redis-replies'
 
 /** One shopper of a job, with what the step knows about them. */
 export type Shopper = {
@@ -124,22 +124,22 @@ export function planPersonal(
 }
 
 /**
- * Blends every planned shopper's list from the pipeline's `results` and stores them: one
- * round trip. Trending lists read for the plans are cached for the next jobs.
- * @example await storePersonal(redis, keys, plans, await replies(pipeline), caches, Date.now())
+ * Blends every planned shopper's list from the pipeline's `results` and queues storing them on
+ * `write` (the events processor sends it with the profiles). Trending lists read for the plans
+ * are cached for the next jobs.
+ * @example queuePersonal(pipeline, keys, plans, await replies(read), caches, Date.now())
  */
-export async function storePersonal(
-  redis: ScriptClient,
+export function queuePersonal(
+  write: ChainableCommander,
   keys: Keys,
   plans: readonly PersonalPlan[],
   results: readonly unknown[],
   caches: RecCaches,
   now: number,
-): Promise<void> {
+): void {
   const ranked = (reply: unknown): Ranked => flatPairs((reply as string[] | null) ?? [])
   const resolve = <T>(source: Source<T>, parse: (reply: unknown) => T): T =>
     'value' in source ? source.value : parse(results[source.at])
-  const write = redis.pipeline()
   const scripted = write as unknown as ScriptClient
   for (const plan of plans) {
     const { site } = plan.shopper
@@ -178,5 +178,4 @@ export async function storePersonal(
       ...args,
     )
   }
-  await replies(write)
 }

@@ -1,11 +1,13 @@
 /**
  * @module The recommendations step (a `BeforeProfiles` step of the events processor): for a
  * job's fresh events it strengthens item pairs (co-occurrence), adds to trending, and
- * recomputes the personal list of every shopper in the job. At most four round trips per job,
- * whatever its size: read the shoppers' history; read the weights of pair items the process
+ * recomputes the personal list of every shopper in the job. At most three round trips per job
+ * of its own, whatever its size: read the shoppers' history and which of their events are
+ * already applied (a redelivered job stops there); read the weights of pair items the process
  * does not have cached (usually skipped); write (rec-item-2, trending-3) and read the personal
- * inputs in one pipeline; store the personal lists. Commands, not only round trips, cost CPU
- * on both sides, so item weights and trending lists are cached in the process
+ * inputs in one pipeline. The personal lists are stored in the profiles' round trip, ahead of
+ * the profiles. Commands, not only round trips, cost CPU on both sides (a loopback write is a
+ * syscall that also wakes Redis), so item weights and trending lists are cached in the process
  * (recommendations-cache.ts) and every Redis key is read at most once per job.
  *
  * Delivery is at-least-once. Item and trending sets live in other Redis Cluster slots than the
@@ -27,7 +29,7 @@ import { type ScriptClient, withScripts } from '../scripts/load'
 import type { BeforeProfiles } from './events'
 import { profileOf } from './profile'
 import { createRecCaches, type RecCaches, weightKey } from './recommendations-cache'
-import { planPersonal, type Shopper, storePersonal } from './recommendations-personal'
+import { planPersonal, queuePersonal, type Shopper } from './recommendations-personal'
 import { flatPairs, flatRecord, replies } from './redis-replies'
 
 export type RecommendationsStore = { redis: Redis; keys: Keys }
@@ -64,7 +66,7 @@ export function createRecommendationsStep(
   return async (events) => {
     const shoppers = await loadShoppers(redis, keys, events)
     if (shoppers.size === 0) {
-      return
+      return undefined
     }
     const now = Date.now()
     const sites = strengthen(shoppers)
@@ -76,11 +78,15 @@ export function createRecommendationsStep(
     for (const [key, at] of written) {
       caches.weights.set(key, Number(results[at]), now)
     }
-    await storePersonal(redis, keys, plans, results, caches, now)
+    return (pipeline) => queuePersonal(pipeline, keys, plans, results, caches, now)
   }
 }
 
-/** Round trip 1: the history, purchases and interests of every shopper with item events. */
+/**
+ * Round trip 1: of every shopper with item events, which of those events are already applied
+ * to the profile (they are dropped: their pairs were counted when they were applied), and the
+ * history, purchases and interests. Shoppers left with no fresh events are not returned.
+ */
 async function loadShoppers(
   redis: ScriptClient,
   keys: Keys,
@@ -110,7 +116,8 @@ async function loadShoppers(
     return shoppers
   }
   const read = redis.pipeline() as unknown as ScriptClient
-  for (const { profile } of shoppers.values()) {
+  for (const { profile, events: mine } of shoppers.values()) {
+    read.zmscore(keys.profileApplied(profile), ...mine.map((event) => event.id))
     read.nudgeReadHistory(
       keys.profileRecent(profile),
       keys.profileBought(profile),
@@ -121,8 +128,14 @@ async function loadShoppers(
   }
   const results = await replies(read as unknown as ChainableCommander)
   let i = 0
-  for (const shopper of shoppers.values()) {
+  for (const shopper of [...shoppers.values()]) {
+    const applied = results[i++] as (string | null)[]
     const [recent, bought, interests] = results[i++] as [string[], string[], string[]]
+    shopper.events = shopper.events.filter((_, k) => applied[k] === null)
+    if (shopper.events.length === 0) {
+      shoppers.delete(shopper.profile)
+      continue
+    }
     for (const json of recent) {
       const parsed = recentEvent.safeParse(safeJson(json))
       const interaction = parsed.success ? fromRecent(parsed.data) : undefined

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis'
 const read = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8')
 
 const SCRIPTS = {
-  nudgeApplyEvent: { numberOfKeys: 5, lua: read('apply-event-5.lua') },
+  nudgeApplyEvents: { numberOfKeys: 5, lua: read('apply-events-5.lua') },
   nudgeMergeProfile: { numberOfKeys: 6, lua: read('merge-profile-6.lua') },
   nudgeRecItem: { numberOfKeys: 2, lua: read('rec-item-2.lua') },
   nudgeTrending: { numberOfKeys: 3, lua: read('trending-3.lua') },
@@ -21,7 +21,7 @@ const SCRIPTS = {
 
 /** A client (or pipeline) with the workers' scripts as commands. */
 export type ScriptClient = Redis & {
-  nudgeApplyEvent(...keysAndArgs: (string | number)[]): Promise<number>
+  nudgeApplyEvents(...keysAndArgs: (string | number)[]): Promise<number>
   nudgeMergeProfile(...keysAndArgs: (string | number)[]): Promise<number>
   nudgeRecItem(...keysAndArgs: (string | number)[]): Promise<number>
   nudgeTrending(...keysAndArgs: (string | number)[]): Promise<number>
@@ -34,11 +34,11 @@ export type ScriptClient = Redis & {
 
 /**
  * Defines the scripts on `redis` (once per client) and returns it typed.
- * @example const client = withScripts(redis); await client.nudgeApplyEvent(...)
+ * @example const client = withScripts(redis); await client.nudgeApplyEvents(...)
  */
 export function withScripts(redis: Redis): ScriptClient {
   const client = redis as ScriptClient
-  if (typeof client.nudgeApplyEvent !== 'function') {
+  if (typeof client.nudgeApplyEvents !== 'function') {
     for (const [name, definition] of Object.entries(SCRIPTS)) {
       redis.defineCommand(name, definition)
     }

@@ -2,7 +2,7 @@
 --- anonymous profile lives in another slot, so the caller reads it first and passes it here
 --- as JSON; what makes the merge happen once is the marker set in the user's slot.
 ---
---- KEYS[1..5]  the user's profile, applied, recent, bought and interests keys (see apply-event-5)
+--- KEYS[1..5]  the user's profile, applied, recent, bought and interests keys (see apply-events-5)
 --- KEYS[6]     profile:{user}:merged  set of profile keys already merged in
 --- ARGV[1]     the anonymous profile key
 --- ARGV[2]     JSON { profile = {field = value}, interests = {field = value},
