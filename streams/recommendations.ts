@@ -1,7 +1,7 @@
 /**
  * @module The recommendation sets as stored in Redis: what their scores mean and how a reader
  * turns them into answers. Workers write them (workers/processors/recommendations.ts and the
- * rec-item-2 / trending-3 / set-recs-1 Lua scripts); the api reads them. Keys are built in
+ * rec-item-2 / trending-sets / set-recs-1 Lua scripts); the api reads them. Keys are built in
  * keys.ts.
  *
  * - `recNeighbours(site, i)`: neighbour j → Σ pair weight / √n_j, each term divided by n_j as it

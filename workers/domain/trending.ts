@@ -1,6 +1,6 @@
 /**
  * @module Trending as data: decayed popularity of items, for the whole site and per category.
- * Pure, no I/O; workers/scripts/trending-3.lua applies the increments.
+ * Pure, no I/O; workers/scripts/trending-sets.lua applies the increments.
  *
  * A trending set stores each item's Σ weight · 2^((t − epoch) / half-life) with one epoch per
  * set (streams/recommendations.ts). Adding an interaction is then a plain ZINCRBY, and the
@@ -64,36 +64,54 @@ function categoriesOf(event: StoredEvent): Map<string, string> {
 }
 
 /**
- * The trending increments of a batch of events, grouped by set.
+ * The trending increments of a batch of events, grouped by set, one per item and set: an item
+ * met several times is merged into one increment at its latest time, each earlier weight
+ * decayed to it (w · 2^((t − latest) / half-life)), which adds exactly what the separate
+ * increments would. Fewer increments, fewer writes.
  * @example trendingUpdates([viewOfP1InShoes]).get('Shoes') // [{ item: 'p1', weight: 1, t }]
  */
-export function trendingUpdates(events: readonly StoredEvent[]): TrendingUpdates {
-  const updates: TrendingUpdates = new Map()
-  const push = (set: string | undefined, increment: TrendingIncrement) => {
-    const list = updates.get(set)
-    if (list) {
-      list.push(increment)
+export function trendingUpdates(
+  events: readonly StoredEvent[],
+  halfLifeMs: number = TRENDING.halfLifeMs,
+): TrendingUpdates {
+  const sets = new Map<string | undefined, Map<string, TrendingIncrement>>()
+  const push = (set: string | undefined, item: string, weight: number, t: number) => {
+    let items = sets.get(set)
+    if (!items) {
+      items = new Map()
+      sets.set(set, items)
+    }
+    const seen = items.get(item)
+    if (!seen) {
+      items.set(item, { item, weight, t })
+    } else if (t > seen.t) {
+      seen.weight = seen.weight * 2 ** ((seen.t - t) / halfLifeMs) + weight
+      seen.t = t
     } else {
-      updates.set(set, [increment])
+      seen.weight += weight * 2 ** ((t - seen.t) / halfLifeMs)
     }
   }
   for (const event of events) {
     const t = Math.min(event.ts, event.receivedAt)
     const categories = categoriesOf(event)
     for (const interaction of interactionsOf(event)) {
-      const increment = { item: interaction.item, weight: INTERACTION_WEIGHT[interaction.kind], t }
-      push(undefined, increment)
+      const weight = INTERACTION_WEIGHT[interaction.kind]
+      push(undefined, interaction.item, weight, t)
       const category = categories.get(interaction.item)
       if (category !== undefined && category !== '') {
-        push(category, increment)
+        push(category, interaction.item, weight, t)
       }
     }
+  }
+  const updates: TrendingUpdates = new Map()
+  for (const [set, items] of sets) {
+    updates.set(set, [...items.values()])
   }
   return updates
 }
 
 /**
- * What one interaction adds to a set whose epoch is `epoch` (trending-3.lua computes the same).
+ * What one interaction adds to a set whose epoch is `epoch` (trending-sets.lua computes the same).
  * @example epochScore(1, epoch + TRENDING_HALF_LIFE_MS, epoch) // 2
  */
 export function epochScore(

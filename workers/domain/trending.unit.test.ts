@@ -34,15 +34,28 @@ describe('trendingUpdates', () => {
       }),
       event('PageViewed', {}),
     ])
+    // p1's view and order (same time) are one increment.
     expect(updates.get(undefined)?.map((u) => [u.item, u.weight])).toEqual([
-      ['p1', 1],
+      ['p1', 6],
       ['p2', 3],
-      ['p1', 5],
       ['p3', 5],
     ])
-    expect(updates.get('Shoes')?.map((u) => u.item)).toEqual(['p1', 'p1'])
+    expect(updates.get('Shoes')?.map((u) => [u.item, u.weight])).toEqual([['p1', 6]])
     expect(updates.get('Bags')?.map((u) => u.item)).toEqual(['p3'])
     expect([...updates.keys()]).toHaveLength(3)
+  })
+
+  it('merges an item met at several times into one increment worth the same at any time', () => {
+    const times = [T0 + 3 * H, T0, T0 + H / 2]
+    const [merged, ...rest] =
+      trendingUpdates(times.map((ts) => event('ProductViewed', { productId: 'p' }, ts))).get(
+        undefined,
+      ) ?? []
+    expect(rest).toEqual([])
+    expect(merged?.t).toBe(T0 + 3 * H)
+    const epoch = T0 - H
+    const separate = times.reduce((sum, ts) => sum + epochScore(1, ts, epoch), 0)
+    expect(epochScore(merged?.weight ?? 0, merged?.t ?? 0, epoch)).toBeCloseTo(separate, 9)
   })
 
   it('never dates an interaction after the time the api received it', () => {

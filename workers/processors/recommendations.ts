@@ -4,7 +4,7 @@
  * recomputes the personal list of every shopper in the job. At most three round trips per job
  * of its own, whatever its size: read the shoppers' history and which of their events are
  * already applied (a redelivered job stops there); read the weights of pair items the process
- * does not have cached (usually skipped); write (rec-item-2, trending-3) and read the personal
+ * does not have cached (usually skipped); write (rec-item-2, trending-sets) and read the personal
  * inputs in one pipeline. The personal lists are stored in the profiles' round trip, ahead of
  * the profiles. Commands, not only round trips, cost CPU on both sides (a loopback write is a
  * syscall that also wakes Redis), so item weights and trending lists are cached in the process
@@ -244,7 +244,7 @@ async function readWeights(
 }
 
 /**
- * Queues round trip 3's writes: one rec-item-2 call per touched item, one trending-3 per set.
+ * Queues round trip 3's writes: one rec-item-2 call per touched item, one trending-sets per site.
  * Returns where each rec-item-2 reply (the item's new weight) will be, by weight cache key.
  */
 function queueWrites(
@@ -277,31 +277,38 @@ function queueWrites(
   return written
 }
 
-/** Queues one trending-3 call per set this batch touches (site-wide and each category). */
+/** Queues one trending-sets call for every set of the site this batch touches. */
 function queueTrending(
   write: ScriptClient,
   keys: Keys,
   siteId: string,
   events: readonly StoredEvent[],
 ): void {
-  for (const [category, increments] of trendingUpdates(events)) {
-    const args: (string | number)[] = []
+  const updates = trendingUpdates(events)
+  if (updates.size === 0) {
+    return
+  }
+  const sets: string[] = []
+  const args: (string | number)[] = [
+    TRENDING.halfLifeMs,
+    TRENDING.rebaseAfterMs,
+    TRENDING.cap,
+    TRENDING.slack,
+    TRENDING.maxCategories,
+    REC_LIMITS.itemTtlMs,
+  ]
+  for (const [category, increments] of updates) {
+    sets.push(keys.recTrending(siteId, category))
+    args.push(trendingEpochField(category), category ?? '', increments.length)
     for (const { item, weight, t } of increments) {
       args.push(item, weight, t)
     }
-    write.nudgeTrending(
-      keys.recTrending(siteId, category),
-      keys.recTrendingEpochs(siteId),
-      keys.recCategories(siteId),
-      trendingEpochField(category),
-      category ?? '',
-      TRENDING.halfLifeMs,
-      TRENDING.rebaseAfterMs,
-      TRENDING.cap,
-      TRENDING.slack,
-      TRENDING.maxCategories,
-      REC_LIMITS.itemTtlMs,
-      ...args,
-    )
   }
+  write.nudgeTrending(
+    2 + sets.length,
+    keys.recTrendingEpochs(siteId),
+    keys.recCategories(siteId),
+    ...sets,
+    ...args,
+  )
 }

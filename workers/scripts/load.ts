@@ -1,6 +1,7 @@
 /**
  * @module The workers' Lua scripts, read once and defined as commands on a client. Each file's
- * header documents its KEYS, ARGV and reply; the number in its name is its key count.
+ * header documents its KEYS, ARGV and reply; the number in its name is its key count (a name
+ * without one takes a varying number of keys, passed first).
  */
 import { readFileSync } from 'node:fs'
 import type { Redis } from 'ioredis'
@@ -11,7 +12,8 @@ const SCRIPTS = {
   nudgeApplyEvents: { numberOfKeys: 5, lua: read('apply-events-5.lua') },
   nudgeMergeProfile: { numberOfKeys: 6, lua: read('merge-profile-6.lua') },
   nudgeRecItem: { numberOfKeys: 2, lua: read('rec-item-2.lua') },
-  nudgeTrending: { numberOfKeys: 3, lua: read('trending-3.lua') },
+  // Its key count varies (one key per set): the caller passes it first.
+  nudgeTrending: { lua: read('trending-sets.lua') },
   nudgeSetRecs: { numberOfKeys: 1, lua: read('set-recs-1.lua') },
   nudgeReadHistory: { numberOfKeys: 3, lua: read('read-history-3.lua') },
   nudgeTrendingRebase: { numberOfKeys: 2, lua: read('trending-rebase-2.lua') },
@@ -24,7 +26,7 @@ export type ScriptClient = Redis & {
   nudgeApplyEvents(...keysAndArgs: (string | number)[]): Promise<number>
   nudgeMergeProfile(...keysAndArgs: (string | number)[]): Promise<number>
   nudgeRecItem(...keysAndArgs: (string | number)[]): Promise<number>
-  nudgeTrending(...keysAndArgs: (string | number)[]): Promise<number>
+  nudgeTrending(...keysAndArgs: (string | number)[]): Promise<number[]>
   nudgeTrendingRebase(...keysAndArgs: (string | number)[]): Promise<number>
   nudgeSetRecs(...keysAndArgs: (string | number)[]): Promise<number>
   nudgeReadHistory(...keysAndArgs: (string | number)[]): Promise<[string[], string[], string[]]>

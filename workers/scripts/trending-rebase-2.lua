@@ -1,5 +1,5 @@
 --- Decays one trending set to `now` and prunes what faded, when its epoch is older than
---- `minAge`: the periodic counterpart of the rescale trending-3.lua does on write, so a set
+--- `minAge`: the periodic counterpart of the rescale trending-sets.lua does on write, so a set
 --- nobody writes to still forgets and shrinks. Atomic per set (the set and its epoch share
 --- the site's hash tag).
 ---
