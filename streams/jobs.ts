@@ -8,7 +8,7 @@
  * when the entries come back.
  */
 import { z } from 'zod'
-import { storedEvent } from './events'
+import { EVENT_TYPES, storedEvent } from './events'
 
 export const eventsJob = z.object({
   partition: z.number().int().min(0),
@@ -18,6 +18,48 @@ export const eventsJob = z.object({
   replay: z.boolean().optional(),
 })
 export type EventsJob = z.infer<typeof eventsJob>
+
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES)
+
+/**
+ * Checks the shape of an events job as the worker takes it off the queue; returns the job, or
+ * what is wrong and where. Not a full parse: every event was parsed with `storedEvent` before
+ * the job was added (the pump's consumer and replay parse every entry, and dead-letter what
+ * does not parse), and parsing it again cost ~10% of the worker's CPU. This checks what the
+ * processors rely on, so a job from elsewhere (an older version, a hand-added job) fails with a
+ * clear message instead of corrupting a profile.
+ * @example const job = checkEventsJob(data); if (typeof job === 'string') throw new Error(job)
+ */
+export function checkEventsJob(data: unknown): EventsJob | string {
+  if (typeof data !== 'object' || data === null) {
+    return 'expected an object { partition, entryId, events }'
+  }
+  const job = data as Partial<Record<keyof EventsJob, unknown>>
+  if (typeof job.partition !== 'number' || typeof job.entryId !== 'string') {
+    return 'partition: expected a number, entryId: expected a string'
+  }
+  if (!Array.isArray(job.events) || job.events.length === 0) {
+    return 'events: expected a non-empty array'
+  }
+  for (let i = 0; i < job.events.length; i++) {
+    const e = job.events[i] as Record<string, unknown> | null
+    if (
+      typeof e !== 'object' ||
+      e === null ||
+      typeof e.id !== 'string' ||
+      typeof e.siteId !== 'string' ||
+      typeof e.type !== 'string' ||
+      !EVENT_TYPE_SET.has(e.type) ||
+      typeof e.ts !== 'number' ||
+      typeof e.receivedAt !== 'number' ||
+      typeof e.props !== 'object' ||
+      e.props === null
+    ) {
+      return `events[${i}]: expected a stored event (id, siteId, a known type, ts, receivedAt, props)`
+    }
+  }
+  return data as EventsJob
+}
 
 /** The job id of a log entry: stable across pump restarts, unique per partition and entry. */
 export function eventsJobId(partition: number, entryId: string): string {

@@ -8,7 +8,7 @@
  * pipeline in order, so a crash can cut it after those writes, never before them.
  */
 import { UnrecoverableError } from 'bullmq'
-import { type EventsJob, eventsJob } from '../../streams/jobs'
+import { checkEventsJob, type EventsJob } from '../../streams/jobs'
 import { applyProfiles, mergeOnLogin, type ProfileStore, type QueueWrites } from './profile'
 
 export type { QueueWrites }
@@ -42,26 +42,24 @@ export function createEventsProcessor(
   after: AfterProfiles[] = [],
 ) {
   return async (data: unknown): Promise<{ events: number; applied: number }> => {
-    const parsed = eventsJob.safeParse(data)
-    if (!parsed.success) {
-      // A job that does not parse will never parse: fail it for good, do not burn attempts.
-      throw new UnrecoverableError(
-        `events job does not match the contract: ${parsed.error.message}`,
-      )
+    const job = checkEventsJob(data)
+    if (typeof job === 'string') {
+      // A job that does not match will never match: fail it for good, do not burn attempts.
+      throw new UnrecoverableError(`events job does not match the contract: ${job}`)
     }
     const now = Date.now()
     const writes: QueueWrites[] = []
     for (const step of before) {
-      const queue = await step(parsed.data.events, now)
+      const queue = await step(job.events, now)
       if (queue) {
         writes.push(queue)
       }
     }
-    const applied = await applyProfiles(profiles, parsed.data.events, now, writes)
-    await mergeOnLogin(profiles, parsed.data.events)
+    const applied = await applyProfiles(profiles, job.events, now, writes)
+    await mergeOnLogin(profiles, job.events)
     for (const step of after) {
-      await step(parsed.data.events, { now, replay: parsed.data.replay === true })
+      await step(job.events, { now, replay: job.replay === true })
     }
-    return { events: parsed.data.events.length, applied }
+    return { events: job.events.length, applied }
   }
 }
