@@ -8,7 +8,8 @@
  * - staleness: a shopper's stored list is computed at their own last event, from the
  *   neighbour and trending sets as they were then; the default variant recomputed now shows
  *   what the same blend scores with the same information the baselines get;
- * - weights: which change to `PERSONAL.weights` (e.g. `revisit`) the data argues for.
+ * - weights: which change to `PERSONAL.weights` (e.g. `revisit`, `trending`) the data argues
+ *   for.
  * Inputs are read as the workers read them (recommendations.ts `loadShoppers`,
  * recommendations-personal.ts `planPersonal`), with the same limits.
  */
@@ -33,9 +34,11 @@ import { flatPairs, replies } from '../workers/processors/redis-replies'
 export type BlendVariant = { name: string; options: PersonalOptions }
 
 /**
- * The default blend and the variants the eval reports: `revisit` (what an item the shopper
- * already looked at scores, before its neighbours), and revisit 2 without category trending.
- * @example blendVariants()[0]?.name // 'defaults (revisit 0.5)'
+ * The default blend and the variants the eval reports, each changing one aspect of it:
+ * `revisit` (what the shopper's own recent items score: 0 leaves them out, 100 puts all of them
+ * before any other item, i.e. "recent items" then the rest of the blend), and the weight of
+ * category and site-wide trending against neighbours.
+ * @example blendVariants()[0]?.name // 'defaults (revisit 2)'
  */
 export function blendVariants(): BlendVariant[] {
   const w = PERSONAL.weights
@@ -45,11 +48,12 @@ export function blendVariants(): BlendVariant[] {
   })
   return [
     { name: `defaults (revisit ${w.revisit})`, options: PERSONAL },
-    { name: 'revisit 0', options: withWeights({ revisit: 0 }) },
+    { name: 'revisit 0 (own items left out)', options: withWeights({ revisit: 0 }) },
     { name: 'revisit 1', options: withWeights({ revisit: 1 }) },
-    { name: 'revisit 2', options: withWeights({ revisit: 2 }) },
     { name: 'revisit 5', options: withWeights({ revisit: 5 }) },
-    { name: `revisit 2, trending 0`, options: withWeights({ revisit: 2, trending: 0 }) },
+    { name: 'revisit 100 (own items all first)', options: withWeights({ revisit: 100 }) },
+    { name: 'trending 0', options: withWeights({ trending: 0 }) },
+    { name: 'trending 1, global 0.3', options: withWeights({ trending: 1, global: 0.3 }) },
   ]
 }
 

@@ -66,44 +66,80 @@ describe('personalRecs', () => {
             {
               n: 4,
               list: [
-                ['niche', 2 / Math.sqrt(2)],
                 ['popular', 6 / Math.sqrt(100)],
+                ['niche', 2 / Math.sqrt(2)],
               ],
             },
           ],
         ]),
       }),
     )
-    expect(recs.map(([item]) => item).slice(0, 2)).toEqual(['niche', 'a'])
-    expect(recs.at(-1)?.[0]).toBe('popular')
+    expect(recs.map(([item]) => item)).toEqual(['a', 'niche', 'popular'])
   })
 
-  it('never recommends what the shopper bought, and down-weights what they just viewed', () => {
+  it('puts the items the shopper just looked at first, newest first, then their neighbours', () => {
     const recs = personalRecs(
       input({
         items: [
-          ['a', 1],
-          ['b', 0.5],
+          ['new', 1],
+          ['older', 0.8],
+        ],
+        neighbours: new Map([['new', { n: 1, list: [['n1', 0.9]] }]]),
+        global: [['g1', 100]],
+      }),
+    )
+    expect(recs.map(([item]) => item)).toEqual(['new', 'older', 'n1', 'g1'])
+    expect(recs[0]?.[1]).toBe(PERSONAL.weights.revisit)
+  })
+
+  it('scores an own item by its recency alone: co-views and trending do not reorder them', () => {
+    // `older` is a strong neighbour of `new` and tops its category: neither lifts it.
+    const recs = personalRecs(
+      input({
+        items: [
+          ['new', 1],
+          ['older', 0.5],
+        ],
+        categories: [['Shoes', 1]],
+        neighbours: new Map([['new', { n: 1, list: [['older', 1.5]] }]]),
+        trending: new Map([['Shoes', [['older', 10]]]]),
+        global: [['older', 10]],
+      }),
+    )
+    expect(recs).toEqual([
+      ['new', PERSONAL.weights.revisit],
+      ['older', PERSONAL.weights.revisit * 0.5],
+    ])
+  })
+
+  it('lets a strong neighbour of the newest item pass an old own item', () => {
+    const recs = personalRecs(
+      input({
+        items: [
+          ['new', 1],
+          ['old', 0.3],
+        ],
+        neighbours: new Map([['new', { n: 1, list: [['n1', 0.9]] }]]),
+      }),
+    )
+    expect(recs.map(([item]) => item)).toEqual(['new', 'n1', 'old'])
+  })
+
+  it('never recommends what the shopper bought, not even as a re-visit, but uses it as a source', () => {
+    const recs = personalRecs(
+      input({
+        items: [
+          ['x', 1],
+          ['a', 0.5],
         ],
         bought: new Set(['x']),
         neighbours: new Map([
-          [
-            'a',
-            {
-              n: 1,
-              list: [
-                ['x', 1],
-                ['c', 0.9],
-              ],
-            },
-          ],
+          ['x', { n: 1, list: [['c', 0.9]] }],
+          ['a', { n: 1, list: [['x', 1]] }],
         ]),
       }),
     )
-    const items = recs.map(([item]) => item)
-    expect(items).not.toContain('x')
-    expect(items).toEqual(['c', 'a', 'b'])
-    expect(recs.find(([item]) => item === 'a')?.[1]).toBe(PERSONAL.weights.revisit)
+    expect(recs.map(([item]) => item)).toEqual(['a', 'c'])
   })
 
   it('blends trending items of the top categories by their share', () => {
