@@ -48,6 +48,25 @@ describe('offer decisions', () => {
     expect(last.rules[0].result).toBe('per-shopper cap reached')
   })
 
+  it('never recommends the product on screen in the offer it fires', async () => {
+    const rig = await offersRig()
+    const rule = EXAMPLE_RULES.shoesClicks
+    await rig.addRule({
+      ...rule,
+      offer: { ...rule.offer, recommendations: { source: 'personal', count: 2 } },
+    })
+    const now = Date.now()
+    const clicks = [1, 2, 3].map((n) =>
+      rig.event({ type: 'ClickedProduct', ts: now - 3 * MIN + n, props: shoe(n) } as never),
+    )
+    await rig.run(clicks)
+    const who = rig.profileKey({ anonymousId: 'anon-1' })
+    // The personal list leads with the item clicked last, the one the offer fires on.
+    expect((await rig.redis.zrevrange(rig.keys.profileRecs(who), 0, 0))[0]).toBe('shoe-3')
+    const [offer] = await rig.inbox(who)
+    expect(offer?.products.map((p) => p.id)).toEqual(['shoe-2', 'shoe-1'])
+  })
+
   it('does not send the shoe offer to a shopper who ordered today', async () => {
     const rig = await offersRig()
     await rig.addRule(EXAMPLE_RULES.shoesClicks)

@@ -8,6 +8,7 @@ import { newId } from '../../runtime/ids'
 import type { StoredEvent } from '../../streams/events'
 import { INBOX, type Offer, type OfferProduct } from '../../streams/offers'
 import { type PastOffer, parseOfferMember, type ShopperState } from '../../streams/rule-facts'
+import { itemOf } from '../domain/profile-delta'
 import { withScripts } from '../scripts/load'
 import { bucket, type CompiledRule } from './compile'
 import type { OfferDeps } from './deps'
@@ -169,7 +170,11 @@ async function recommendationsFor(
     const item = state.recent.findLast((r) => r.item !== undefined)?.item
     key = item === undefined ? undefined : deps.keys.recNeighbours(event.siteId, item)
   }
-  const ids = key ? await deps.redis.zrevrange(key, 0, slot.count - 1) : []
+  // Never the item the shopper is looking at as the offer fires: personal lists lead with the
+  // shopper's own recent items, and "you might like" the product on screen reads as a bug.
+  const current = itemOf(event)?.item
+  const read = key ? await deps.redis.zrevrange(key, 0, slot.count) : []
+  const ids = read.filter((id) => id !== current).slice(0, slot.count)
   const known = new Map(state.recent.filter((r) => r.item).map((r) => [r.item as string, r]))
   return ids.map((id) => {
     const seen = known.get(id)
