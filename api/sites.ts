@@ -8,7 +8,14 @@
  */
 
 /** What ingest needs of a site. */
-export type Site = { id: string; name: string; writeKey: string; allowedOrigins: string[] }
+export type Site = {
+  id: string
+  name: string
+  writeKey: string
+  allowedOrigins: string[]
+  /** The site's half-life of score and interests in hours (null/absent: the default week). */
+  halfLifeHours?: number | null
+}
 
 /** The storage side: supplied by drizzle/queries/sites.ts in main, or by a test. */
 export type SiteLookup = {
@@ -22,6 +29,11 @@ export type ResolvedSite = { site: Site; trusted: boolean }
 export type SiteDirectory = {
   /** Resolves a write key (`wk_…`) or a site secret (`sk_…`); undefined when unknown. */
   resolve(key: string): Promise<ResolvedSite | undefined>
+  /**
+   * Forgets every cached answer, after a site changed through this process (other processes
+   * see the change within the cache's TTL).
+   */
+  clear(): void
 }
 
 const NEGATIVE_TTL_MS = 5_000
@@ -66,6 +78,9 @@ export function createSiteDirectory(
         }
       }
       return value
+    },
+    clear() {
+      cache.clear()
     },
   }
 }

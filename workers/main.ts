@@ -58,17 +58,20 @@ export function createEventsPipeline(deps: {
   offers?: { deps: OfferDeps; db: Db }
 }) {
   const { config, redis, keys } = deps
+  const weightsFor = deps.eventWeights && createSiteWeights(deps.eventWeights)
   const profiles: ProfileStore = {
     redis,
     keys,
     weights: DEFAULT_WEIGHTS,
-    weightsFor: deps.eventWeights && createSiteWeights(deps.eventWeights),
+    weightsFor,
     retentionMs: config.NUDGE_RETENTION,
     ...PROFILE_LIMITS,
   }
+  const halfLifeFor =
+    weightsFor && (async (siteId: string) => (await weightsFor(siteId)).halfLifeMs)
   return createEventsProcessor(
     profiles,
-    [createRecommendationsStep({ redis, keys })],
+    [createRecommendationsStep({ redis, keys, halfLifeFor })],
     deps.offers ? [createOffersStep(deps.offers.deps, deps.offers.db)] : [],
   )
 }

@@ -21,7 +21,9 @@ describe('per-site engagement weights', () => {
         out: (l) => lines.push(l),
       }),
     ).toBe(0)
-    expect(await findEventWeights(db, site.id)).toEqual({ OrderCompleted: 30, ProductViewed: 2 })
+    expect(await findEventWeights(db, site.id)).toEqual({
+      byType: { OrderCompleted: 30, ProductViewed: 2 },
+    })
     expect(
       await runSitesCommand(['set-weights', site.id, 'ProductLiked=3'], {
         db,
@@ -65,7 +67,7 @@ describe('per-site engagement weights', () => {
         if (fail) {
           throw new Error('database down')
         }
-        return { AddedToCart: 9 }
+        return { byType: { AddedToCart: 9 } }
       },
       { ttlMs: 0 },
     )

@@ -8,7 +8,10 @@
 import type { StoredEvent } from '../streams/events'
 import { DEFAULT_WEIGHTS, type Weights } from './domain/profile-delta'
 
-export type LoadOverrides = (siteId: string) => Promise<Record<string, number>>
+/** A site's overrides: weights by event type, and its own half-life (ms) when it has one. */
+export type LoadOverrides = (
+  siteId: string,
+) => Promise<{ byType: Record<string, number>; halfLifeMs?: number }>
 
 /**
  * @example const weightsFor = createSiteWeights((id) => findEventWeights(db, id)); await weightsFor('sit_1')
@@ -21,7 +24,7 @@ export function createSiteWeights(load: LoadOverrides, opts: { ttlMs?: number } 
     if (hit && hit.until > Date.now()) {
       return hit.weights
     }
-    let overrides: Record<string, number>
+    let overrides: Awaited<ReturnType<LoadOverrides>>
     try {
       overrides = await load(siteId)
     } catch (err) {
@@ -31,13 +34,12 @@ export function createSiteWeights(load: LoadOverrides, opts: { ttlMs?: number } 
       throw err
     }
     const byType = { ...DEFAULT_WEIGHTS.byType }
-    for (const [type, weight] of Object.entries(overrides)) {
+    for (const [type, weight] of Object.entries(overrides.byType)) {
       if (type in byType && Number.isFinite(weight)) {
         byType[type as StoredEvent['type']] = weight
       }
     }
-    // drizzle/queries/sites.ts findEventWeights adds the site's half-life under this key.
-    const halfLifeMs = overrides.halfLifeMs
+    const { halfLifeMs } = overrides
     const weights: Weights = {
       halfLifeMs:
         halfLifeMs !== undefined && Number.isFinite(halfLifeMs) && halfLifeMs > 0

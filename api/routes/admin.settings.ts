@@ -16,7 +16,6 @@ import {
   findHalfLifeMs,
   findSite,
   HALF_LIFE_HOURS,
-  HALF_LIFE_KEY,
   removeOrigin,
   rotateKeys,
   rotateSecret,
@@ -89,7 +88,7 @@ export function register(app: Hono<HonoEnv>): void {
       },
       timezone: await siteTimezone(db, me.siteId),
       eventWeights: Object.fromEntries(
-        Object.entries(await findEventWeights(db, me.siteId)).filter(([k]) => k !== HALF_LIFE_KEY),
+        Object.entries((await findEventWeights(db, me.siteId)).byType),
       ),
       halfLifeHours: ((await findHalfLifeMs(db, me.siteId)) ?? 0) / 3_600_000 || null,
       eventTypes: EVENT_TYPES,
@@ -187,6 +186,8 @@ export function register(app: Hono<HonoEnv>): void {
     const { hours } = parseWith(halfLifeInput, await readJsonBody(c, BODY_BYTES))
     const { db } = c.get('services')
     await setHalfLife(db, me.siteId, hours)
+    // Profile reads decay with the cached site's half-life: this process sees it at once.
+    c.get('services').sites.clear()
     await recordAudit(db, {
       siteId: me.siteId,
       actor: me.email,

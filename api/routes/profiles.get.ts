@@ -5,7 +5,7 @@
  */
 import type { Hono } from 'hono'
 import { z } from 'zod'
-import { findHalfLifeMs } from '../../drizzle/queries/sites'
+import { halfLifeMsOf } from '../../drizzle/queries/sites'
 import { EVENT_TYPES } from '../../streams/events'
 import { createKeys } from '../../streams/keys'
 import {
@@ -81,8 +81,10 @@ export function register(app: Hono<HonoEnv>): void {
       )
     }
     const now = Date.now()
-    // Decay with the half-life the workers wrote this site's profiles with.
-    const halfLifeMs = (await findHalfLifeMs(c.get('services').db, site.id)) ?? PROFILE_HALF_LIFE_MS
+    // Decay with the half-life the workers wrote this site's profiles with. From the site
+    // cache: a changed half-life reaches reads within NUDGE_SITE_CACHE_TTL, as it reaches the
+    // workers within their weights cache's minute.
+    const halfLifeMs = halfLifeMsOf(site.halfLifeHours) ?? PROFILE_HALF_LIFE_MS
     const num = (field: string) => Number(hash[field] ?? 0)
     const body: ProfileGetResponse = {
       profileKey: requested,

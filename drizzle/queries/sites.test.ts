@@ -37,6 +37,7 @@ describe('createSite', () => {
       writeKey,
       allowedOrigins: ['https://shop.example.com', 'http://localhost:*'],
       createdAt: expect.any(Date),
+      halfLifeHours: null,
     })
     expect(site.createdAt.getTime()).toBeGreaterThanOrEqual(before - 5_000)
 
@@ -98,6 +99,7 @@ describe('lookups', () => {
     expect(Object.keys(found ?? {}).sort()).toEqual([
       'allowedOrigins',
       'createdAt',
+      'halfLifeHours',
       'id',
       'name',
       'writeKey',

@@ -20,6 +20,8 @@ export type Site = {
   writeKey: string
   allowedOrigins: string[]
   createdAt: Date
+  /** The half-life of the engagement score and interests, in hours; null for the default week. */
+  halfLifeHours: number | null
 }
 
 /** A site with keys made just now; the secret cannot be read back later. */
@@ -31,6 +33,7 @@ const siteColumns = {
   writeKey: sites.writeKey,
   allowedOrigins: sites.allowedOrigins,
   createdAt: sites.createdAt,
+  halfLifeHours: sites.halfLifeHours,
 }
 
 /** Sites are named on the command line by id (`sit_…`) or by write key; both are unique. */
@@ -272,20 +275,28 @@ export async function ensureDemoSite(
   })
 }
 
+/** A site's overrides of the profile weights: by event type, and its own half-life. */
+export type SiteWeights = { byType: Record<string, number>; halfLifeMs?: number }
+
 /**
- * The site's engagement-weight overrides by event type (empty when it has none).
- * @example await findEventWeights(db, 'sit_…') // { OrderCompleted: 30 }
+ * The site's engagement-weight overrides by event type (empty when it has none) and its own
+ * half-life in ms (absent for the default).
+ * @example await findEventWeights(db, 'sit_…') // { byType: { OrderCompleted: 30 }, halfLifeMs: 86400000 }
  */
-export async function findEventWeights(db: Db, siteId: string): Promise<Record<string, number>> {
+export async function findEventWeights(db: Db, siteId: string): Promise<SiteWeights> {
   const [row] = await db
     .select({ eventWeights: sites.eventWeights, halfLifeHours: sites.halfLifeHours })
     .from(sites)
     .where(eq(sites.id, siteId))
   return {
-    ...(row?.eventWeights ?? {}),
-    // Not an event type: workers/site-weights.ts reads it as the site's half-life.
-    ...(row?.halfLifeHours && { [HALF_LIFE_KEY]: row.halfLifeHours * 3_600_000 }),
+    byType: row?.eventWeights ?? {},
+    ...(row?.halfLifeHours && { halfLifeMs: halfLifeMsOf(row.halfLifeHours) }),
   }
+}
+
+/** A stored half-life in hours as ms; undefined (the default) for none. */
+export function halfLifeMsOf(hours: number | null | undefined): number | undefined {
+  return hours ? hours * 3_600_000 : undefined
 }
 
 /** The site's own half-life in ms, or undefined for the default (readers must decay with it). */
@@ -294,11 +305,8 @@ export async function findHalfLifeMs(db: Db, siteId: string): Promise<number | u
     .select({ halfLifeHours: sites.halfLifeHours })
     .from(sites)
     .where(eq(sites.id, siteId))
-  return row?.halfLifeHours ? row.halfLifeHours * 3_600_000 : undefined
+  return halfLifeMsOf(row?.halfLifeHours)
 }
-
-/** The key `findEventWeights` answers a site's own half-life (ms) under, next to the weights. */
-export const HALF_LIFE_KEY = 'halfLifeMs'
 
 /** Bounds of a site's half-life, in hours: an hour to a year. */
 export const HALF_LIFE_HOURS = { min: 1, max: 24 * 365 } as const

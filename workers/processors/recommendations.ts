@@ -32,7 +32,15 @@ import { createRecCaches, type RecCaches, weightKey } from './recommendations-ca
 import { planPersonal, queuePersonal, type Shopper } from './recommendations-personal'
 import { flatPairs, flatRecord, replies } from './redis-replies'
 
-export type RecommendationsStore = { redis: Redis; keys: Keys }
+export type RecommendationsStore = {
+  redis: Redis
+  keys: Keys
+  /**
+   * The half-life a site's interests were written with (its weights, workers/site-weights.ts);
+   * the default week for every site when absent.
+   */
+  halfLifeFor?: (siteId: string) => Promise<number>
+}
 
 /** Bounds on memory and work per item, per shopper and per job. */
 export const REC_LIMITS = {
@@ -64,7 +72,7 @@ export function createRecommendationsStep(
   const redis = withScripts(store.redis)
   const { keys } = store
   return async (events) => {
-    const shoppers = await loadShoppers(redis, keys, events)
+    const shoppers = await loadShoppers(redis, keys, events, store.halfLifeFor)
     if (shoppers.size === 0) {
       return undefined
     }
@@ -91,6 +99,7 @@ async function loadShoppers(
   redis: ScriptClient,
   keys: Keys,
   events: readonly StoredEvent[],
+  halfLifeFor: (siteId: string) => Promise<number> = async () => PROFILE_HALF_LIFE_MS,
 ): Promise<Map<string, Shopper>> {
   const shoppers = new Map<string, Shopper>()
   for (const event of events) {
@@ -148,7 +157,8 @@ async function loadShoppers(
       shopper.bought.add(item)
     }
     const latest = Math.max(...shopper.events.map((e) => e.ts), ...shopper.history.map((h) => h.ts))
-    shopper.interests = decayedFields(flatRecord(interests), latest, PROFILE_HALF_LIFE_MS)
+    const halfLifeMs = await halfLifeFor(shopper.site)
+    shopper.interests = decayedFields(flatRecord(interests), latest, halfLifeMs)
   }
   return shoppers
 }
