@@ -177,4 +177,27 @@ describe('caps, holdout and outcomes', () => {
       .where(and(eq(offerOutcomes.ruleId, rule.id), eq(offerOutcomes.profileKey, who)))
     expect(rows.map((r) => r.kind).sort()).toEqual(['clicked', 'converted', 'delivered', 'shown'])
   })
+
+  it('counts the clicks and the order of a shopper who logged in after getting the offer', async () => {
+    const rig = await offersRig()
+    const rule = await rig.addRule(onView())
+    await rig.run([rig.event({ type: 'ProductViewed', props: { productId: 'p' } } as never)])
+    const [sent] = await rig.inbox(rig.profileKey({ anonymousId: 'anon-1' }))
+    const asUser = { anonymousId: 'anon-1', userId: 'u-1', verified: true }
+    await rig.run([
+      rig.event({ type: 'UserLoggedIn', ...asUser, props: {} } as never),
+      rig.event({ type: 'OfferClicked', ...asUser, props: { offerId: sent?.id } } as never),
+      rig.event({
+        type: 'OrderCompleted',
+        ...asUser,
+        props: { orderId: 'o-2', products: [] },
+      } as never),
+    ])
+    const rows = await rig.db
+      .select({ kind: offerOutcomes.kind, offerId: offerOutcomes.offerId })
+      .from(offerOutcomes)
+      .where(eq(offerOutcomes.ruleId, rule.id))
+    expect(rows.map((r) => r.kind).sort()).toEqual(['clicked', 'converted', 'delivered'])
+    expect(new Set(rows.map((r) => r.offerId))).toEqual(new Set([sent?.id]))
+  })
 })

@@ -16,7 +16,7 @@
  */
 import type { OutcomeRow } from '../../drizzle/queries/outcomes'
 import type { StoredEvent } from '../../streams/events'
-import { factsFor, readShoppers, type ShopperState } from '../../streams/rule-facts'
+import { factsFor, type PastOffer, readShoppers, type ShopperState } from '../../streams/rule-facts'
 import { bucket, type CompiledRule } from './compile'
 import { cancelDelayed, scheduleDelayed } from './delayed'
 import type { OfferDeps } from './deps'
@@ -38,6 +38,22 @@ const OUTCOME_OF = {
 } as const
 
 /**
+ * The anonymous profile a proven user's ack or order may concern (offers delivered before the
+ * login), or undefined.
+ */
+function beforeLogin(deps: OfferDeps, event: StoredEvent, profile: string): string | undefined {
+  if (
+    !event.verified ||
+    event.anonymousId === undefined ||
+    !(event.type in OUTCOME_OF || event.type === 'OrderCompleted')
+  ) {
+    return undefined
+  }
+  const anonymous = deps.profileOf({ ...event, userId: undefined, verified: false })
+  return anonymous === profile ? undefined : anonymous
+}
+
+/**
  * Runs the offers step over a job's events; resolves to the outcome rows to store.
  * @example const rows = await decideOffers(deps, events, Date.now())
  */
@@ -47,7 +63,12 @@ export async function decideOffers(
   now: number,
 ): Promise<OutcomeRow[]> {
   const index = deps.rules()
-  type Work = { event: StoredEvent; profile: string; site: SiteRules | undefined }
+  type Work = {
+    event: StoredEvent
+    profile: string
+    site: SiteRules | undefined
+    before: string | undefined
+  }
   const work: Work[] = []
   const wanted = new Map<string, string>()
   for (const event of events) {
@@ -63,9 +84,15 @@ export async function decideOffers(
       continue
     }
     const profile = deps.profileOf(event)
-    work.push({ event, profile, site })
+    // A shopper who logged in acks and orders as the user, but offers they got before logging
+    // in were delivered to the anonymous profile, whose offers are not merged: read them too.
+    const before = beforeLogin(deps, event, profile)
+    work.push({ event, profile, site, before })
     if (!wanted.has(profile)) {
       wanted.set(profile, event.anonymousId ?? event.userId ?? profile)
+    }
+    if (before !== undefined && !wanted.has(before)) {
+      wanted.set(before, event.anonymousId as string)
     }
   }
   if (work.length === 0) {
@@ -80,9 +107,10 @@ export async function decideOffers(
   )
   const rows: OutcomeRow[] = []
   const traces: [string, TraceBuilder][] = []
-  for (const { event, profile, site } of work) {
+  for (const { event, profile, site, before } of work) {
     const state = states.get(profile) as ShopperState
-    rows.push(...outcomesOf(deps, event, profile, state))
+    const earlier = before === undefined ? [] : (states.get(before)?.offers ?? [])
+    rows.push(...outcomesOf(deps, event, profile, [...state.offers, ...earlier]))
     if (!site) {
       continue
     }
@@ -168,18 +196,18 @@ function outcomesOf(
   deps: OfferDeps,
   event: StoredEvent,
   profile: string,
-  state: ShopperState,
+  offers: readonly PastOffer[],
 ): OutcomeRow[] {
   if (
     event.type === 'OfferShown' ||
     event.type === 'OfferClicked' ||
     event.type === 'OfferDismissed'
   ) {
-    const offer = state.offers.find((o) => o.offerId === event.props.offerId && o.kind === 'd')
+    const offer = offers.find((o) => o.offerId === event.props.offerId && o.kind === 'd')
     return offer ? [row(offer, OUTCOME_OF[event.type], event.siteId, profile, event.ts)] : []
   }
   if (event.type === 'OrderCompleted') {
-    return state.offers
+    return offers
       .filter((o) => o.at <= event.receivedAt && event.receivedAt - o.at <= deps.attributionMs)
       .map((o) => row(o, 'converted', event.siteId, profile, event.ts))
   }
