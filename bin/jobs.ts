@@ -1,25 +1,34 @@
 /**
- * @module `nudge jobs …`: list the events jobs that failed for good, and retry them.
+ * @module `nudge jobs …`: list the jobs that failed for good, and retry them, on the events
+ * queue (the processors) or the delayed-offers queue (delayed rule triggers).
  * Exit codes: 0 done, 1 the named job does not exist or is not failed, 2 the command line is wrong.
  */
 import { parseArgs } from 'node:util'
 import type { Queue } from 'bullmq'
+import { QUEUES } from '../streams/keys'
 
-export const JOBS_USAGE = `Usage: nudge jobs <command> [--json]
+/** The queues an operator may look into, by the name `--queue` takes. */
+export const JOB_QUEUES = [QUEUES.events, QUEUES.delayedOffers] as const
+export type JobQueue = (typeof JOB_QUEUES)[number]
+
+export const JOBS_USAGE = `Usage: nudge jobs <command> [--queue events|delayed-offers] [--json]
 
 Commands:
-  failed [--limit N]        list failed events jobs, newest first (default 20)
+  failed [--limit N]        list failed jobs, newest first (default 20)
   retry <jobId>             put one failed job back on the queue
   retry --all               put every failed job back on the queue
-  counts                    jobs per state`
+  counts                    jobs per state
 
-export type JobsDeps = { queue: Queue; out: (line: string) => void }
+--queue                     events (default): slices of the event log for the processors;
+                            delayed-offers: offer rules' delayed triggers`
+
+export type JobsDeps = { open: (queue: JobQueue) => Queue; out: (line: string) => void }
 
 /**
  * @example process.exitCode = await runJobsCommand(['failed'], { queue, out: console.log })
  */
 export async function runJobsCommand(args: string[], deps: JobsDeps): Promise<number> {
-  const { out, queue } = deps
+  const { out } = deps
   let parsed: ReturnType<typeof parse>
   try {
     parsed = parse(args)
@@ -28,6 +37,11 @@ export async function runJobsCommand(args: string[], deps: JobsDeps): Promise<nu
     return 2
   }
   const { command, values, positionals } = parsed
+  if (command === 'help') {
+    out(JOBS_USAGE)
+    return 0
+  }
+  const queue = deps.open(values.queue as JobQueue)
   const print = (text: string, data: unknown) => out(values.json ? JSON.stringify(data) : text)
 
   if (command === 'counts') {
@@ -52,9 +66,10 @@ export async function runJobsCommand(args: string[], deps: JobsDeps): Promise<nu
       failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : undefined,
       attempts: job.attemptsMade,
       reason: job.failedReason,
+      // Events jobs carry a slice of the log; a delayed trigger is one rule for one shopper.
       events: Array.isArray((job.data as { events?: unknown[] }).events)
         ? (job.data as { events: unknown[] }).events.length
-        : 0,
+        : undefined,
     }))
     print(
       rows.length === 0
@@ -62,7 +77,7 @@ export async function runJobsCommand(args: string[], deps: JobsDeps): Promise<nu
         : rows
             .map(
               (r) =>
-                `${r.id}  ${r.failedAt}  attempts=${r.attempts}  events=${r.events}  ${r.reason}`,
+                `${r.id}  ${r.failedAt}  attempts=${r.attempts}${r.events === undefined ? '' : `  events=${r.events}`}  ${r.reason}`,
             )
             .join('\n'),
       rows,
@@ -90,7 +105,7 @@ export async function runJobsCommand(args: string[], deps: JobsDeps): Promise<nu
     return 0
   }
   out(`${JOBS_USAGE}`)
-  return command === 'help' ? 0 : 2
+  return 2
 }
 
 function parse(args: string[]) {
@@ -102,10 +117,14 @@ function parse(args: string[]) {
       json: { type: 'boolean' },
       all: { type: 'boolean' },
       limit: { type: 'string' },
+      queue: { type: 'string', default: QUEUES.events },
     },
   })
   if (!['failed', 'retry', 'counts', 'help'].includes(command)) {
     throw new Error(`Unknown command "${command}".`)
+  }
+  if (!(JOB_QUEUES as readonly string[]).includes(values.queue)) {
+    throw new Error(`--queue must be one of ${JOB_QUEUES.join(', ')}; got "${values.queue}".`)
   }
   return { command, values, positionals }
 }

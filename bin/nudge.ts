@@ -26,7 +26,7 @@ import { ensureRedis } from '../runtime/redis-server'
 import { createSecretBox } from '../runtime/secret-box'
 import { loadServerKeys } from '../runtime/secret-key'
 import { onShutdown, type ShutdownStep } from '../runtime/shutdown'
-import { createKeys, QUEUES } from '../streams/keys'
+import { createKeys } from '../streams/keys'
 import { ruleInput } from '../streams/rules'
 import { bullPrefix, createEventsPipeline, startWorkers } from '../workers/main'
 import { runImportCommand } from './import'
@@ -333,11 +333,15 @@ async function main(argv: string[]): Promise<number> {
       config.REDIS_URL ?? 'redis://127.0.0.1:6379',
       'nudge-cli',
     )
-    const queue = new Queue(QUEUES.events, { connection, prefix: bullPrefix(config) })
+    let queue: Queue | undefined
+    const open = (name: string) => {
+      queue = new Queue(name, { connection, prefix: bullPrefix(config) })
+      return queue
+    }
     try {
-      return await runJobsCommand(rest, { queue, out: (line) => console.log(line) })
+      return await runJobsCommand(rest, { open, out: (line) => console.log(line) })
     } finally {
-      await queue.close()
+      await queue?.close()
       connection.disconnect()
     }
   }
