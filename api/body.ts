@@ -111,9 +111,25 @@ async function inflate(
  * @example const body = await readJsonBody(c, 500 * 1024)
  */
 export async function readJsonBody(c: Context<HonoEnv>, maxBytes: number): Promise<unknown> {
+  const parsed = await readOptionalJsonBody(c, maxBytes)
+  if (parsed === undefined) {
+    throw new ApiError('INVALID_JSON', 'Body is empty; expected a JSON object.')
+  }
+  return parsed
+}
+
+/**
+ * `readJsonBody` for a route whose body is optional: undefined when none was sent, whether the
+ * request says so with `Content-Length: 0`, sends no length at all, or is chunked.
+ * @example const options = (await readOptionalJsonBody(c, 16_384)) ?? {}
+ */
+export async function readOptionalJsonBody(
+  c: Context<HonoEnv>,
+  maxBytes: number,
+): Promise<unknown> {
   const bytes = await inflate(await readRaw(c, maxBytes), c, maxBytes)
   if (bytes.length === 0) {
-    throw new ApiError('INVALID_JSON', 'Body is empty; expected a JSON object.')
+    return undefined
   }
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
   try {

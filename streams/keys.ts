@@ -44,6 +44,12 @@ export function createKeys(prefix: string) {
     profileInterests: (profileKey: string) => `${prefix}profile:{${profileKey}}:interests`,
     /** Set: profiles changed since the last snapshot to PostgreSQL. */
     profilesDirty: () => `${prefix}profiles:dirty`,
+    /**
+     * Sorted set: a site's profile keys → when their latest event was received, the newest
+     * SHOPPERS_KEPT (workers/processors/profile.ts). The console's preview reads the most
+     * recently active shoppers here instead of scanning the keyspace.
+     */
+    siteShoppers: (siteId: string) => `${prefix}shoppers:{${siteId}}`,
     /** Set: profile keys already merged into this one (a merge happens once). */
     profileMerged: (profileKey: string) => `${prefix}profile:{${profileKey}}:merged`,
     /** Sorted set: personal recommendations, item → score, capped (streams/recommendations.ts). */

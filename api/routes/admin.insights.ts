@@ -20,7 +20,7 @@ import { eventFromRecent, factsFor, readShoppers } from '../../streams/rule-fact
 import { type RuleSpec, ruleInput } from '../../streams/rules'
 import { requireStaff } from '../admin/auth'
 import { parseWith } from '../admin/validate'
-import { readJsonBody } from '../body'
+import { readJsonBody, readOptionalJsonBody } from '../body'
 import type { HonoEnv } from '../context'
 import { ApiError } from '../errors'
 import { profileKeyOf, SHOPPER_KEY_REASON, shopperKey } from '../shopper-key'
@@ -30,6 +30,25 @@ const previewOptions = z.object({
   limit: z.number().int().min(1).max(20_000).default(2_000),
   sample: z.number().int().min(0).max(50).default(10),
 })
+
+/**
+ * The site's `limit` most recently active shoppers (keys.siteShoppers, kept by the workers).
+ * An install that processed no event since that index exists falls back to scanning the
+ * keyspace, in no particular order.
+ */
+async function recentProfiles(
+  redis: Redis,
+  keys: Keys,
+  siteId: string,
+  limit: number,
+): Promise<string[]> {
+  const [[, recent], [, exists]] = (await redis
+    .multi()
+    .zrevrange(keys.siteShoppers(siteId), 0, limit - 1)
+    .exists(keys.siteShoppers(siteId))
+    .exec()) as [[unknown, string[]], [unknown, number]]
+  return exists === 1 ? recent : scanProfiles(redis, keys, siteId, limit)
+}
 
 async function scanProfiles(
   redis: Redis,
@@ -61,7 +80,7 @@ async function preview(
   spec: RuleSpec,
   options: z.infer<typeof previewOptions>,
 ) {
-  const profiles = await scanProfiles(redis, keys, siteId, options.limit)
+  const profiles = await recentProfiles(redis, keys, siteId, options.limit)
   const { predicate, explain } = compileConditions(spec.conditions)
   const now = Date.now()
   const passed: unknown[] = []
@@ -134,7 +153,7 @@ export function register(app: Hono<HonoEnv>): void {
       throw new ApiError('NOT_FOUND', `No rule ${c.req.param('id')} on your site.`)
     }
     // The body (options) is optional here: the rule is the stored one.
-    const raw = c.req.header('content-length') ? await readJsonBody(c, ADMIN_BODY_BYTES) : {}
+    const raw = await readOptionalJsonBody(c, ADMIN_BODY_BYTES)
     const options = parseWith(previewOptions, raw ?? {})
     return c.json(await previewOn(c, staff.siteId, ruleInput.parse(rule.spec), options))
   })

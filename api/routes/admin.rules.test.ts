@@ -132,6 +132,14 @@ describe('admin rules', () => {
     })
     expect(await unsaved.json()).toMatchObject({ scanned: 3, matching: 3 })
     expect(await t.redis.exists(keys.profileAnchor(`${site}:a:a1`))).toBe(0)
+
+    // Those profiles were written by hand, so the preview scanned the keyspace. Once the workers
+    // keep the site's active shoppers, it reads the most recent ones there.
+    await t.redis.zadd(keys.siteShoppers(site), now - 5, `${site}:a:a3`, now, `${site}:a:a2`)
+    const recent = (await (
+      await t.call(t.admin, 'POST', `/v1/admin/rules/${made.id}/preview`, { limit: 1, sample: 1 })
+    ).json()) as { scanned: number; sample: { shopper: string }[] }
+    expect(recent).toMatchObject({ scanned: 1, sample: [{ shopper: 'a:a2' }] })
   })
 
   it('reports outcomes per rule with rates and the lift over the holdout', async () => {

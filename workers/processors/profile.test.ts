@@ -160,6 +160,21 @@ describe('profile processor', () => {
     expect(await s.redis.hget(s.keys.profile('sit_t:a:anon-1'), 'purchases')).toBe('6000')
   })
 
+  it("keeps each site's most recently active shoppers, newest first, for the preview", async () => {
+    const s = await store()
+    const as = (anonymousId: string, id: string, receivedAt: number) =>
+      viewed(id, receivedAt, { anonymousId, receivedAt } as Partial<StoredEvent>)
+    await applyProfiles(s, [as('old', 'x1', T0), as('new', 'x2', T0 + 2 * HOUR)], T0)
+    await applyProfiles(s, [as('mid', 'x3', T0 + HOUR)], T0)
+    // A redelivered old job does not move a shopper back.
+    await applyProfiles(s, [as('new', 'x2', T0 + 2 * HOUR), as('new', 'x0', T0 - HOUR)], T0)
+    expect(await s.redis.zrevrange(s.keys.siteShoppers('sit_t'), 0, -1)).toEqual([
+      'sit_t:a:new',
+      'sit_t:a:mid',
+      'sit_t:a:old',
+    ])
+  })
+
   it('merges the anonymous profile into the user on a proven login, once', async () => {
     const s = await store()
     await applyProfiles(s, [viewed('v1', T0), viewed('v2', T0 + HOUR)], T0)

@@ -46,6 +46,35 @@ function profileKeys(keys: Keys, profile: string): string[] {
   ]
 }
 
+/** Most recently active shoppers kept per site in `siteShoppers` (about 60 bytes each). */
+export const SHOPPERS_KEPT = 100_000
+
+/**
+ * Marks the job's shoppers as active at the latest receivedAt of their events, per site (GT:
+ * a redelivered old job never moves a shopper back), and keeps the newest SHOPPERS_KEPT. Best
+ * effort and idempotent: it only orders shoppers for the console's preview.
+ */
+function queueActiveShoppers(
+  pipeline: ChainableCommander,
+  keys: Keys,
+  groups: ReadonlyMap<string, readonly StoredEvent[]>,
+): void {
+  const bySite = new Map<string, (string | number)[]>()
+  for (const [profile, group] of groups) {
+    const site = group[0]?.siteId as string
+    let members = bySite.get(site)
+    if (!members) {
+      members = []
+      bySite.set(site, members)
+    }
+    members.push(Math.max(...group.map((event) => event.receivedAt)), profile)
+  }
+  for (const [site, members] of bySite) {
+    pipeline.zadd(keys.siteShoppers(site), 'GT', ...members)
+    pipeline.zremrangebyrank(keys.siteShoppers(site), 0, -(SHOPPERS_KEPT + 1))
+  }
+}
+
 /** A job's events grouped by the profile they count for, each group in job order. */
 export function byProfile(events: readonly StoredEvent[]): Map<string, StoredEvent[]> {
   const groups = new Map<string, StoredEvent[]>()
@@ -115,6 +144,7 @@ export async function applyProfiles(
   if (groups.size > 0) {
     // Best effort, outside the profile's slot: a lost mark only delays a snapshot to the next change.
     pipeline.sadd(store.keys.profilesDirty(), ...groups.keys())
+    queueActiveShoppers(pipeline as unknown as ChainableCommander, store.keys, groups)
   }
   const results = await replies(pipeline as unknown as ChainableCommander)
   let applied = 0
