@@ -11,6 +11,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Context } from 'hono'
 import { originAllowed } from '../drizzle/origins'
+import { ATTR, activeTraceparent, annotateActiveSpan, tracingEnabled } from '../runtime/telemetry'
 import { clientEvent, type StoredEvent } from '../streams/events'
 import { type FieldIssue, toFieldIssues } from '../streams/issues'
 import { type Identity, verifyIdentityToken } from '../streams/live-token'
@@ -173,6 +174,11 @@ export async function ingest(
   const { config, metrics, log } = services
   const now = Date.now()
   const identity = await tokenIdentity(c, who, opts.token)
+  // With tracing on: the request span's context, for events that bring none of their own.
+  const traceparent = activeTraceparent()
+  if (traceparent !== undefined) {
+    annotateActiveSpan({ [ATTR.siteId]: who.site.id })
+  }
 
   if (!services.dryRun) {
     let waitMs: number
@@ -198,7 +204,7 @@ export async function ingest(
   const rejected: Rejected[] = []
   const prepared: PreparedEvent[] = []
   for (const candidate of candidates) {
-    const outcome = validate(candidate, who, identity, now, config.NUDGE_PARTITIONS)
+    const outcome = validate(candidate, who, identity, now, config.NUDGE_PARTITIONS, traceparent)
     if ('issues' in outcome) {
       rejected.push(outcome)
     } else {
@@ -241,6 +247,13 @@ export async function ingest(
   metrics.ingestEvents.inc({ outcome: 'accepted' }, accepted)
   metrics.ingestEvents.inc({ outcome: 'duplicate' }, duplicates)
   metrics.ingestEvents.inc({ outcome: 'rejected' }, rejected.length)
+  if (tracingEnabled()) {
+    annotateActiveSpan({
+      [ATTR.accepted]: accepted,
+      [ATTR.duplicates]: duplicates,
+      [ATTR.rejected]: rejected.length,
+    })
+  }
 
   if (accepted + duplicates === 0 && rejected.length > 0) {
     throw new ApiError('INVALID_EVENTS', `All ${rejected.length} events were rejected.`, {
@@ -257,6 +270,7 @@ function validate(
   identity: Identity | undefined,
   now: number,
   partitions: number,
+  traceparent: string | undefined,
 ): PreparedEvent | Rejected {
   const { index, field } = candidate
   const rawId = candidate.id ?? (candidate.event as { id?: unknown } | undefined)?.id
@@ -290,6 +304,9 @@ function validate(
     siteId: who.site.id,
     verified,
   })
+  if (traceparent !== undefined && stored.traceparent === undefined) {
+    stored.traceparent = traceparent
+  }
   const ready = prepareEvent(stored, partitions)
   // UTF-16 length ≤ UTF-8 bytes ≤ 3 × length: count bytes only when it can matter.
   const bytes =

@@ -26,6 +26,7 @@ import { ensureRedis } from '../runtime/redis-server'
 import { createSecretBox } from '../runtime/secret-box'
 import { loadServerKeys } from '../runtime/secret-key'
 import { onShutdown, type ShutdownStep } from '../runtime/shutdown'
+import { startTelemetry } from '../runtime/telemetry'
 import { createKeys } from '../streams/keys'
 import { ruleInput } from '../streams/rules'
 import { bullPrefix, createEventsPipeline, startWorkers } from '../workers/main'
@@ -70,6 +71,10 @@ async function start(argv: string[]): Promise<void> {
   const config = loadConfig(process.env)
   const logger = createLogger({ level: config.LOG_LEVEL, role })
   const say = (line: string) => logger.info(line)
+  const telemetry = await startTelemetry(config, role, logger)
+  if (telemetry.enabled) {
+    say(`Tracing: exporting spans as ${telemetry.serviceName} to ${telemetry.url}`)
+  }
 
   const local = config.REDIS_URL
     ? { url: config.REDIS_URL, stop: async () => {} }
@@ -207,6 +212,8 @@ async function start(argv: string[]): Promise<void> {
     ['gateway-redis', () => live?.redis.quit()],
     ['database', () => database.close()],
     ['redis-server', () => local.stop()],
+    // Last, so the spans of the requests and jobs that finished while stopping are sent too.
+    ['telemetry', () => telemetry.shutdown()],
   ])
 }
 

@@ -118,6 +118,15 @@ const envSchema = z.object({
   NUDGE_DEMO_SECRET: optionalText,
   NUDGE_DEMO_PASSWORD: optionalText,
   NUDGE_DEMO: bool(true),
+  // Standard OpenTelemetry variables (the exporter reads the other OTEL_EXPORTER_OTLP_* itself).
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(
+    z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalText.pipe(
+    z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  ),
+  OTEL_SERVICE_NAME: optionalText,
+  OTEL_SDK_DISABLED: bool(false),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'expected one of fatal, error, warn, info, debug, trace, silent',

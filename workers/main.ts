@@ -14,6 +14,7 @@ import { createBlockingRedis, type Redis } from '../runtime/redis'
 import type { EventsJob } from '../streams/jobs'
 import { createKeys, type Keys, QUEUES, bullPrefix as queuePrefix } from '../streams/keys'
 import { DEFAULT_WEIGHTS } from './domain/profile-delta'
+import { inEventsJobSpan } from './events-job-span'
 import { startMaintenance } from './maintenance'
 import type { DelayedJob, OfferDeps } from './offers/deps'
 import { startRuleCache } from './offers/rule-cache'
@@ -144,7 +145,7 @@ export async function startWorkers(
   const worker = new Worker<EventsJob>(
     QUEUES.events,
     async (job) => {
-      const result = await processEvents(job.data)
+      const result = await inEventsJobSpan(job, () => processEvents(job.data))
       deps.metrics?.eventsProcessed.inc({ outcome: 'applied' }, result.applied)
       deps.metrics?.eventsProcessed.inc({ outcome: 'seen before' }, result.events - result.applied)
       return result

@@ -5,6 +5,7 @@ import { readJsonBody } from '../body'
 import type { HonoEnv } from '../context'
 import { ApiError } from '../errors'
 import { authorize, INGEST_LIMITS, type IngestResponse, ingest, writeKeyOf } from '../ingest'
+import { ingestSpan } from '../middleware/ingest-span'
 
 /** The outer shape only; each event is validated on its own so one bad event rejects alone. */
 export const eventsBatchRequest = z.object({
@@ -17,7 +18,7 @@ export type EventsBatchRequest = z.infer<typeof eventsBatchRequest>
 export type EventsBatchResponse = IngestResponse
 
 export function register(app: Hono<HonoEnv>): void {
-  app.post('/v1/events', async (c) => {
+  app.post('/v1/events', ingestSpan, async (c) => {
     const body = await readJsonBody(c, INGEST_LIMITS.maxBodyBytes)
     const who = await authorize(c, writeKeyOf(c, body))
     const parsed = eventsBatchRequest.safeParse(body)

@@ -17,6 +17,7 @@ import {
   ingest,
   writeKeyOf,
 } from '../ingest'
+import { ingestSpan } from '../middleware/ingest-span'
 import { mapSegmentMessage, type SegmentCallType } from '../segment/map-event'
 
 export type SegmentBatchResponse = IngestResponse
@@ -79,17 +80,17 @@ async function batch(c: Context<HonoEnv>): Promise<Response> {
 }
 
 export function register(app: Hono<HonoEnv>): void {
-  app.post('/v1/batch', batch)
-  app.post('/v1/b', batch)
+  app.post('/v1/batch', ingestSpan, batch)
+  app.post('/v1/b', ingestSpan, batch)
   // RudderStack JS v3 in beacon mode: a text/plain blob with ?writeKey=.
-  app.post('/beacon/v1/batch', batch)
+  app.post('/beacon/v1/batch', ingestSpan, batch)
   for (const [callType, short] of SINGLE_CALLS) {
     const single = async (c: Context<HonoEnv>) => {
       const body = await readJsonBody(c, INGEST_LIMITS.maxBodyBytes)
       const who = await authorize(c, writeKeyOf(c, body))
       return ingest(c, who, candidates([body], '', { callType }))
     }
-    app.post(`/v1/${callType}`, single)
-    app.post(`/v1/${short}`, single)
+    app.post(`/v1/${callType}`, ingestSpan, single)
+    app.post(`/v1/${short}`, ingestSpan, single)
   }
 }
