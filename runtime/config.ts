@@ -52,7 +52,7 @@ function decodeKey(text: string): Buffer | undefined {
   return bytes && bytes.length >= 32 ? bytes : undefined
 }
 
-const envSchema = z.object({
+const envFields = z.object({
   PORT: int(3000, 0, 65535),
   HOST: z.string().min(1).default('0.0.0.0'),
   REDIS_URL: optionalText.pipe(
@@ -77,6 +77,7 @@ const envSchema = z.object({
     .default('nudge:'),
   NUDGE_PARTITIONS: int(8, 1, 1024),
   NUDGE_RETENTION: duration('7d'),
+  NUDGE_PROFILE_TTL: duration('90d'),
   NUDGE_DEDUP_WINDOW: duration('24h'),
   NUDGE_RATE_SITE: int(20_000, 1, 10_000_000),
   NUDGE_RATE_SITE_BURST: int(100_000, 1, 100_000_000),
@@ -132,6 +133,13 @@ const envSchema = z.object({
       error: 'expected one of fatal, error, warn, info, debug, trace, silent',
     })
     .default('info'),
+})
+
+const envSchema = envFields.refine((env) => env.NUDGE_PROFILE_TTL >= env.NUDGE_RETENTION, {
+  // A profile holds the exactly-once markers of its events: one that expired while the log
+  // still holds its events could count one of them again on a redelivery.
+  message: 'must be at least NUDGE_RETENTION (a profile must outlive the log entries it counted)',
+  path: ['NUDGE_PROFILE_TTL'],
 })
 
 /** Everything a role may read from the environment, after parsing. */

@@ -8,6 +8,7 @@ describe('loadConfig', () => {
       PORT: 3000,
       NUDGE_PARTITIONS: 8,
       NUDGE_RETENTION: 7 * 86_400_000,
+      NUDGE_PROFILE_TTL: 90 * 86_400_000,
       NUDGE_DEDUP_WINDOW: 86_400_000,
       NUDGE_KEY_PREFIX: 'nudge:',
       LOG_LEVEL: 'info',
@@ -53,5 +54,14 @@ describe('loadConfig', () => {
       'NUDGE_RETENTION: expected a duration such as 500ms, 30s, 10m, 24h or 7d, got "a week"',
     )
     expect(message).toContain('DATABASE_URL: expected a postgres:// URL')
+  })
+
+  it('refuses profiles that would expire before the log entries they counted', () => {
+    expect(() => loadConfig({ NUDGE_RETENTION: '30d', NUDGE_PROFILE_TTL: '7d' })).toThrow(
+      'NUDGE_PROFILE_TTL: must be at least NUDGE_RETENTION',
+    )
+    expect(loadConfig({ NUDGE_RETENTION: '30d', NUDGE_PROFILE_TTL: '30d' }).NUDGE_PROFILE_TTL).toBe(
+      30 * 86_400_000,
+    )
   })
 })

@@ -66,6 +66,7 @@ export function createEventsPipeline(deps: {
     weights: DEFAULT_WEIGHTS,
     weightsFor,
     retentionMs: config.NUDGE_RETENTION,
+    ttlMs: config.NUDGE_PROFILE_TTL,
     ...PROFILE_LIMITS,
   }
   const halfLifeFor =

@@ -175,6 +175,33 @@ describe('profile processor', () => {
     ])
   })
 
+  it('lets a profile expire NUDGE_PROFILE_TTL after its latest event, all its keys together', async () => {
+    const s = { ...(await store()), ttlMs: 60_000 }
+    const order: StoredEvent = {
+      ...viewed('t1', T0),
+      type: 'OrderCompleted',
+      props: { orderId: 'o', products: [{ productId: 'x', category: 'Shoes' }] },
+    } as StoredEvent
+    await applyProfiles(s, [viewed('t0', T0), order], T0)
+    const who = 'sit_t:a:anon-1'
+    const keys = [
+      s.keys.profile(who),
+      s.keys.profileApplied(who),
+      s.keys.profileRecent(who),
+      s.keys.profileBought(who),
+      s.keys.profileInterests(who),
+    ]
+    for (const key of keys) {
+      const ttl = await s.redis.pttl(key)
+      expect(ttl, key).toBeGreaterThan(50_000)
+      expect(ttl, key).toBeLessThanOrEqual(60_000)
+    }
+    // A later event renews them all.
+    await s.redis.pexpire(s.keys.profile(who), 1_000)
+    await applyProfiles({ ...s, ttlMs: 120_000 }, [viewed('t2', T0 + HOUR)], T0)
+    expect(await s.redis.pttl(s.keys.profile(who))).toBeGreaterThan(60_000)
+  })
+
   it('merges the anonymous profile into the user on a proven login, once', async () => {
     const s = await store()
     await applyProfiles(s, [viewed('v1', T0), viewed('v2', T0 + HOUR)], T0)

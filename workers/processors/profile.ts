@@ -20,6 +20,11 @@ export type ProfileStore = {
   weightsFor?: (siteId: string) => Promise<Weights>
   /** Markers older than this are dropped: the log no longer holds their events. */
   retentionMs: number
+  /**
+   * A profile's keys expire this long after its latest applied event (NUDGE_PROFILE_TTL); at
+   * least `retentionMs`. Default: a year.
+   */
+  ttlMs?: number
   /** Recent events kept per shopper (what rule conditions can look back on). */
   recentCap: number
   /** Categories of interest kept per shopper. */
@@ -28,6 +33,9 @@ export type ProfileStore = {
 
 /** Writes a step queues on the pipeline that applies a job's profiles, ahead of them. */
 export type QueueWrites = (pipeline: ChainableCommander) => void
+
+/** The profile TTL where none is configured (tests, tools): a year. */
+const PROFILE_DEFAULT_TTL_MS = 365 * 24 * 3_600_000
 
 export const PROFILE_LIMITS = { recentCap: 50, interestsCap: 32 } as const
 
@@ -124,6 +132,7 @@ export async function applyProfiles(
       store.recentCap,
       store.interestsCap,
       now - store.retentionMs,
+      store.ttlMs ?? PROFILE_DEFAULT_TTL_MS,
     ]
     for (const event of group) {
       const delta = profileDelta(event, weights)

@@ -11,7 +11,9 @@
 --- KEYS[5]  profile:{u}:interests  hash: <category> → value, <category>@ → its ref time
 --- ARGV[1]  half-life (ms)         ARGV[2]  recent cap          ARGV[3]  interests cap
 --- ARGV[4]  drop markers with receivedAt below this (ms): the log no longer holds those events
---- ARGV[5..] per event, in job order, 8 fields then its items bought:
+--- ARGV[5]  TTL (ms) of the five keys, refreshed by every call that applies an event: a shopper
+---          gone that long leaves no memory behind (PostgreSQL keeps the last snapshot)
+--- ARGV[6..] per event, in job order, 8 fields then its items bought:
 ---          id, receivedAt (ms), event time ts (ms), type, score weight, category or '',
 ---          recent-event JSON, number of items bought, item, item, …
 ---
@@ -26,8 +28,9 @@
 local halfLife, recentCap, interestsCap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local profile, applied, recent, bought, interests = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 
+local ttl = ARGV[5]
 local events, ids = {}, {}
-local i = 5
+local i = 6
 while i <= #ARGV do
   local nBought = tonumber(ARGV[i + 7])
   events[#events + 1] = i
@@ -179,4 +182,7 @@ if size > recentCap then
 end
 
 inChunks('ZADD', bought, 'GT', boughtArgs)
+for _, key in ipairs(KEYS) do
+  redis.call('PEXPIRE', key, ttl)
+end
 return #fresh
