@@ -269,7 +269,12 @@ async function main(argv: string[]): Promise<number> {
     const out = (line: string) => console.log(line)
     try {
       if (command === 'staff') {
-        return await runStaffCommand(rest, { db: database.db, out, readPassword })
+        return await runStaffCommand(rest, {
+          db: database.db,
+          out,
+          readPassword,
+          note: (line) => console.error(line),
+        })
       }
       return await runRulesCommand(rest, {
         db: database.db,

@@ -10,11 +10,13 @@
  */
 import type { ErrorBody } from '../api/errors'
 import type { HealthResponse } from '../api/routes/admin.health'
+import type { PasswordChangeResponse } from '../api/routes/admin.password'
 import type { DailyAllResponse, DailyResultsResponse } from '../api/routes/admin.results'
 import type { RuleTestResponse } from '../api/routes/admin.rule-test'
 import type { present } from '../api/routes/admin.rules'
 import type { SettingsResponse } from '../api/routes/admin.settings'
 import type { InviteResponse, StaffListResponse } from '../api/routes/admin.staff'
+import type { TokenCreateResponse, TokenListResponse, TokenView } from '../api/routes/admin.tokens'
 import type { RuleSpec } from '../streams/rules'
 
 /** A rule as the admin API answers it (spec fields, durations in milliseconds, plus meta). */
@@ -66,9 +68,13 @@ export type DailyView = DailyResultsResponse
 export type {
   HealthResponse,
   InviteResponse,
+  PasswordChangeResponse,
   RuleTestResponse,
   SettingsResponse,
   StaffListResponse,
+  TokenCreateResponse,
+  TokenListResponse,
+  TokenView,
 }
 
 /** GET /v1/admin/audit, one entry. */
@@ -197,6 +203,12 @@ export function createAdminClient(
       }),
     setHalfLife: (hours: number | string | null) =>
       call<{ halfLifeHours: number | null }>('PUT', '/v1/admin/settings/half-life', { hours }),
+    tokens: () => call<TokenListResponse>('GET', '/v1/admin/tokens'),
+    createToken: (name: string, expiresInDays: number | string) =>
+      call<TokenCreateResponse>('POST', '/v1/admin/tokens', { name, expiresInDays }),
+    revokeToken: (tokenId: string) => call<undefined>('DELETE', `/v1/admin/tokens/${id(tokenId)}`),
+    changePassword: (currentPassword: string, newPassword: string) =>
+      call<PasswordChangeResponse>('POST', '/v1/admin/password', { currentPassword, newPassword }),
   }
 }
 

@@ -13,6 +13,7 @@
 import type { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { HonoEnv } from '../api/context'
+import { registerAccountPages } from './account-pages'
 import { consoleScript } from './assets'
 import { FORM_BYTES, pageTools, render } from './page'
 import { RulesListPage } from './pages/rules-list'
@@ -48,6 +49,7 @@ export function register(app: Hono<HonoEnv>): void {
   registerSessionPages(app)
   registerRulePages(app)
   registerSitePages(app)
+  registerAccountPages(app)
 
   // Registered last: any other /console path is a page that does not exist, said as a page.
   app.all(

@@ -43,9 +43,9 @@ export function Layout(props: {
               <a href="/console/activity">Activity</a>
               {staff.role === 'admin' && <a href="/console/staff">Staff</a>}
               {staff.role === 'admin' && <a href="/console/settings">Settings</a>}
-              <span class="who">
+              <a href="/console/account" class="who" title="Your account: password and API tokens">
                 {staff.email} ({staff.role})
-              </span>
+              </a>
               <form method="post" action="/console/sign-out">
                 <input type="hidden" name="_csrf" value={csrf ?? ''} />
                 <button type="submit" class="link">

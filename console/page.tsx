@@ -8,7 +8,13 @@
 import type { Context, Hono } from 'hono'
 import { html } from 'hono/html'
 import type { HonoEnv } from '../api/context'
-import { type AdminClient, createAdminClient, SignInNeeded, type StaffView } from './admin-client'
+import {
+  type AdminClient,
+  type AppRequest,
+  createAdminClient,
+  SignInNeeded,
+  type StaffView,
+} from './admin-client'
 import type { Notice } from './layout'
 import { ConfirmPage } from './pages/confirm'
 import { SignInPage } from './pages/sign-in'
@@ -43,7 +49,11 @@ const HEADERS = {
     "default-src 'self'; img-src 'self' https: data:; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
 }
 
-export function render(c: C, page: unknown, status: 200 | 400 | 401 | 403 | 404 | 409 | 500 = 200) {
+export function render(
+  c: C,
+  page: unknown,
+  status: 200 | 400 | 401 | 403 | 404 | 409 | 429 | 500 = 200,
+) {
   return c.html(html`<!doctype html>${page}`, status, HEADERS)
 }
 
@@ -58,8 +68,8 @@ export function safeNext(next: unknown): string {
 }
 
 /** The status a page answers with after a failed API call (what the browser and tests see). */
-export function failureStatus(failure: { status: number }): 400 | 403 | 404 | 409 | 500 {
-  return ([400, 403, 404, 409] as const).find((s) => s === failure.status) ?? 500
+export function failureStatus(failure: { status: number }): 400 | 403 | 404 | 409 | 429 | 500 {
+  return ([400, 403, 404, 409, 429] as const).find((s) => s === failure.status) ?? 500
 }
 
 /** The outcome of a change a redirect carries (`?done=…` / `?failed=…`), as a notice. */
@@ -123,10 +133,31 @@ export async function formEntries(c: C): Promise<[string, string][]> {
  * @example const { page } = pageTools(app); app.get('/console/x', page(async (c, ctx) => …))
  */
 export function pageTools(app: Hono<HonoEnv>) {
-  const request = (url: string, init: RequestInit) => app.request(url, init)
+  /**
+   * The api in process as the visitor's own connection, so per-IP limits such as sign-in's count
+   * the visitor, not the console: any X-Forwarded-For goes along (believed only with
+   * NUDGE_TRUST_PROXY, as on a direct call), and so does the visitor's socket — as the `server`
+   * binding that @hono/node-server's getConnInfo reads first, not as `incoming`, whose body the
+   * console has already read (api/body.ts would wait on it forever).
+   */
+  function requestFor(c: C): AppRequest {
+    const forwarded = c.req.header('x-forwarded-for')
+    const socket = (c.env as { incoming?: { socket?: unknown } } | undefined)?.incoming?.socket
+    const env = socket ? { server: { incoming: { socket } } } : undefined
+    return (url, init) => {
+      const headers = new Headers(init.headers)
+      if (forwarded !== undefined && !headers.has('x-forwarded-for')) {
+        headers.set('x-forwarded-for', forwarded)
+      }
+      return app.request(url, { ...init, headers }, env)
+    }
+  }
 
   function clientFor(c: C, csrf?: string): AdminClient {
-    return createAdminClient(request, c.req.url, { cookie: c.req.header('cookie') ?? '', csrf })
+    return createAdminClient(requestFor(c), c.req.url, {
+      cookie: c.req.header('cookie') ?? '',
+      csrf,
+    })
   }
 
   /** Wraps a page that needs a signed-in person; no session (or an expired one) → sign-in. */
@@ -170,5 +201,5 @@ export function pageTools(app: Hono<HonoEnv>) {
       }
     }
   }
-  return { request, clientFor, page }
+  return { requestFor, clientFor, page }
 }

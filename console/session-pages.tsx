@@ -28,12 +28,12 @@ import { draftFromForm } from './rule-form'
  * @example registerSessionPages(app)
  */
 export function registerSessionPages(app: Hono<HonoEnv>): void {
-  const { request } = pageTools(app)
+  const { requestFor } = pageTools(app)
 
   app.get('/console/sign-in', async (c) => {
     // Already signed in: straight on to where they were going.
     if (c.req.header('cookie')?.includes('=')) {
-      const res = await request(new URL('/v1/admin/session', c.req.url).href, {
+      const res = await requestFor(c)(new URL('/v1/admin/session', c.req.url).href, {
         headers: { cookie: c.req.header('cookie') ?? '' },
       })
       if (res.ok) {
@@ -56,7 +56,7 @@ export function registerSessionPages(app: Hono<HonoEnv>): void {
       .filter(([name]) => name.startsWith(CARRY))
       .map(([name, value]) => [name.slice(CARRY.length), value])
     const email = (form.email ?? '').trim()
-    const res = await request(new URL('/v1/admin/login', c.req.url).href, {
+    const res = await requestFor(c)(new URL('/v1/admin/login', c.req.url).href, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -83,6 +83,10 @@ export function registerSessionPages(app: Hono<HonoEnv>): void {
       res.status === 400
         ? 'Enter your email and password.'
         : (body.error?.message ?? `Sign-in failed (${res.status}); please try again.`)
+    const retryAfter = res.headers.get('retry-after')
+    if (res.status === 429 && retryAfter) {
+      c.header('Retry-After', retryAfter)
+    }
     return render(
       c,
       <SignInPage
@@ -98,7 +102,7 @@ export function registerSessionPages(app: Hono<HonoEnv>): void {
 
   /** After signing in again mid-edit: the editor with the carried fields, not saved yet. */
   async function reopenEditor(c: C, path: string, cookie: string, carry: [string, string][]) {
-    const api = createAdminClient(request, c.req.url, { cookie })
+    const api = createAdminClient(requestFor(c), c.req.url, { cookie })
     const session = await api.session()
     if (!session.ok) {
       return c.redirect(path, 303)
@@ -119,7 +123,7 @@ export function registerSessionPages(app: Hono<HonoEnv>): void {
 
   app.post('/console/sign-out', async (c) => {
     const form = Object.fromEntries(await formEntries(c))
-    const res = await request(new URL('/v1/admin/logout', c.req.url).href, {
+    const res = await requestFor(c)(new URL('/v1/admin/logout', c.req.url).href, {
       method: 'POST',
       headers: { cookie: c.req.header('cookie') ?? '', 'x-csrf-token': form._csrf ?? '' },
     })

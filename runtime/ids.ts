@@ -14,6 +14,8 @@ const PREFIXES = {
   staff: 'stf',
   session: 'ses',
   token: 'ntk',
+  /** Names a staff API token in lists and revocation; the token itself is `ntk_…`. */
+  tokenId: 'tok',
 } as const
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'

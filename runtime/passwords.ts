@@ -4,6 +4,12 @@
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 
+/** The fewest characters a staff password may have, however it is set (CLI, API, console). */
+export const MIN_PASSWORD_LENGTH = 10
+
+/** The longest password sign-in reads, so a longer one could never be used. */
+export const MAX_PASSWORD_LENGTH = 1024
+
 /** scrypt cost (N): ~50 ms per hash on a 2-core VM, enough to slow guessing, not logins. */
 const COST = 16_384
 const KEY_LENGTH = 32

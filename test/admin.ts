@@ -3,7 +3,8 @@
  * session with its CSRF token, and an API token; plus a second site to prove isolation.
  */
 import { createSite } from '../drizzle/queries/sites'
-import { createStaff, createStaffToken } from '../drizzle/queries/staff'
+import { createStaff } from '../drizzle/queries/staff'
+import { createStaffToken } from '../drizzle/queries/staff-tokens'
 import type { StaffRole } from '../drizzle/schema/offers'
 import { hashPassword } from '../runtime/passwords'
 import { type TestApi, testApi } from './harness'
@@ -53,7 +54,7 @@ export async function apiToken(
     passwordHash: await hashPassword(PASSWORD),
     role,
   })
-  const token = await createStaffToken(t.db, staff.id, 'test')
+  const { token } = await createStaffToken(t.db, { staffId: staff.id, name: 'test' })
   return { headers: { authorization: `Bearer ${token}` }, staffId: staff.id }
 }
 

@@ -5,13 +5,14 @@
  * something: SameSite already stops cross-site posts in current browsers, the token covers the
  * rest (older browsers, same-site subdomains).
  *
- * Every admin answer without a valid token or session is 401; a role too weak for the action
- * is 403. Staff only ever see their own site: every query takes `staff.siteId`, so another
- * site's rule is simply not found (404).
+ * Every admin answer without a valid token or session is 401 (for a token: unknown, expired or
+ * revoked, said which); a role too weak for the action is 403. Staff only ever see their own
+ * site: every query takes `staff.siteId`, so another site's rule is simply not found (404).
  */
 import type { Context } from 'hono'
 import { getCookie } from 'hono/cookie'
-import { findSession, findStaffByToken, type Staff } from '../../drizzle/queries/staff'
+import { findSession, type Staff } from '../../drizzle/queries/staff'
+import { type TokenCheck, verifyStaffToken } from '../../drizzle/queries/staff-tokens'
 import type { StaffRole } from '../../drizzle/schema/offers'
 import type { HonoEnv } from '../context'
 import { ApiError } from '../errors'
@@ -28,6 +29,23 @@ const NEEDS: Record<StaffRole, string> = {
   admin: 'the admin role',
 }
 
+const NEW_TOKEN = 'make a new one in the console (Account) or with `nudge staff token`'
+
+/**
+ * Why a bearer token was refused, in words. Only the holder of the token itself learns that it
+ * expired or was revoked; an id or another site's token reveals nothing here.
+ */
+function tokenRefused(check: Exclude<TokenCheck, { ok: true }>): string {
+  switch (check.reason) {
+    case 'expired':
+      return `This staff API token expired on ${check.at.toISOString()}; ${NEW_TOKEN} (it may live up to 365 days).`
+    case 'revoked':
+      return `This staff API token was revoked on ${check.at.toISOString()}; ${NEW_TOKEN} if you still need one.`
+    default:
+      return 'The Authorization header does not hold a valid staff API token (expected "Bearer ntk_…"; make one with `nudge staff token`).'
+  }
+}
+
 /**
  * The signed-in staff member, at least `role`; throws 401/403.
  * @example const staff = await requireStaff(c, 'editor')
@@ -41,13 +59,13 @@ export async function requireStaff(
   let staff: Staff | undefined
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)$/i.exec(header)
-    staff = match ? await findStaffByToken(db, match[1] as string) : undefined
-    if (!staff) {
-      throw new ApiError(
-        'UNAUTHORIZED',
-        'The Authorization header does not hold a valid staff API token (expected "Bearer ntk_…"; make one with `nudge staff token`).',
-      )
+    const check = match
+      ? await verifyStaffToken(db, match[1] as string)
+      : ({ ok: false, reason: 'unknown' } as const)
+    if (!check.ok) {
+      throw new ApiError('UNAUTHORIZED', tokenRefused(check))
     }
+    staff = check.staff
   } else {
     const id = getCookie(c, SESSION_COOKIE)
     const session = id ? await findSession(db, id) : undefined
@@ -71,4 +89,12 @@ export async function requireStaff(
     throw new ApiError('FORBIDDEN', `This needs ${NEEDS[role]}; ${staff.email} is a ${staff.role}.`)
   }
   return staff
+}
+
+/**
+ * The raw id of the console session making this request; undefined for an API-token request
+ * (which is authenticated by its token even when a cookie rides along).
+ */
+export function currentSessionId(c: Context<HonoEnv>): string | undefined {
+  return c.req.header('authorization') === undefined ? getCookie(c, SESSION_COOKIE) : undefined
 }

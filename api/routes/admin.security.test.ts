@@ -1,5 +1,9 @@
-/** Every admin route: 401 without a valid session or token, 404 for another site's rule, CSRF, roles. */
+/**
+ * Every admin route: 401 without a valid session or token (forged, expired or revoked), 404 for
+ * another site's rule, CSRF, roles.
+ */
 import { describe, expect, it } from 'vitest'
+import { createStaffToken, revokeStaffToken } from '../../drizzle/queries/staff-tokens'
 import { adminApi } from '../../test/admin'
 import { EXAMPLE_RULES } from '../../test/fixtures/rules'
 
@@ -7,6 +11,13 @@ const ROUTES: [string, string, unknown?][] = [
   ['GET', '/v1/admin/session'],
   ['POST', '/v1/admin/logout'],
   ['POST', '/v1/admin/tokens', { name: 'x' }],
+  ['GET', '/v1/admin/tokens'],
+  ['DELETE', '/v1/admin/tokens/tok_x'],
+  [
+    'POST',
+    '/v1/admin/password',
+    { currentPassword: 'correct horse battery', newPassword: 'x'.repeat(12) },
+  ],
   ['GET', '/v1/admin/rules'],
   ['POST', '/v1/admin/rules', EXAMPLE_RULES.shoesClicks],
   ['GET', '/v1/admin/rules/:id'],
@@ -27,6 +38,15 @@ describe('admin API security', () => {
     const t = await adminApi()
     const made = await t.call(t.admin, 'POST', '/v1/admin/rules', EXAMPLE_RULES.shoesClicks)
     const { id } = (await made.json()) as { id: string }
+    // The admin's own tokens, once good: one ended yesterday, one revoked.
+    const expired = await createStaffToken(t.db, {
+      staffId: t.admin.staffId,
+      name: 'expired',
+      expiresInDays: 1,
+      now: new Date(Date.now() - 2 * 86_400_000),
+    })
+    const revoked = await createStaffToken(t.db, { staffId: t.admin.staffId, name: 'revoked' })
+    await revokeStaffToken(t.db, { siteId: t.site.site.id, id: revoked.id })
     for (const [method, path, body] of ROUTES) {
       const url = path.replace(':id', id)
       for (const headers of [
@@ -34,6 +54,9 @@ describe('admin API security', () => {
         { authorization: 'Bearer ntk_forged' },
         { authorization: 'Basic abc' },
         { cookie: 'nudge_session=ses_forged' },
+        { authorization: `Bearer ${expired.token}` },
+        { authorization: `Bearer ${revoked.token}` },
+        { authorization: `Bearer ${revoked.id}` },
       ]) {
         const res = await t.call(
           { headers: headers as Record<string, string>, staffId: '' },

@@ -1,8 +1,10 @@
 /**
  * @module Staff sign-in for the console and the admin API: POST /v1/admin/login, POST
- * /v1/admin/logout, GET /v1/admin/session, and POST /v1/admin/tokens (an API token for
- * scripts). Passwords are checked with scrypt (runtime/passwords.ts); a wrong email and a
- * wrong password get the same answer, so the API does not tell who has an account.
+ * /v1/admin/logout, GET /v1/admin/session (API tokens: admin.tokens.ts; changing one's
+ * password: admin.password.ts). Passwords are checked with scrypt (runtime/passwords.ts); a
+ * wrong email and a wrong password get the same answer after the same work, so the API does not
+ * tell who has an account. Failed sign-ins are limited per email and per client IP
+ * (api/admin/login-limit.ts): 429 with Retry-After once either is used up.
  */
 import { randomBytes } from 'node:crypto'
 import type { Hono } from 'hono'
@@ -10,13 +12,13 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { z } from 'zod'
 import {
   createSession,
-  createStaffToken,
   deleteSession,
   findSession,
   findStaffByEmail,
 } from '../../drizzle/queries/staff'
-import { hashPassword, verifyPassword } from '../../runtime/passwords'
+import { hashPassword, MAX_PASSWORD_LENGTH, verifyPassword } from '../../runtime/passwords'
 import { requireStaff, SESSION_COOKIE } from '../admin/auth'
+import { signInSucceeded, takeSignInAttempt } from '../admin/login-limit'
 import { parseWith } from '../admin/validate'
 import { readJsonBody } from '../body'
 import type { HonoEnv } from '../context'
@@ -33,7 +35,7 @@ function dummyHash(): Promise<string> {
 
 const login = z.object({
   email: z.string().min(3).max(254),
-  password: z.string().min(1).max(1024),
+  password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
   /** Only needed when the email has accounts on several sites. */
   siteId: z.string().max(128).optional(),
 })
@@ -42,6 +44,8 @@ export function register(app: Hono<HonoEnv>): void {
   app.post('/v1/admin/login', async (c) => {
     const input = parseWith(login, await readJsonBody(c, ADMIN_BODY_BYTES))
     const { db, config } = c.get('services')
+    // Before any scrypt work, for known and unknown emails alike (429 says nothing of accounts).
+    const attempt = await takeSignInAttempt(c, input.email)
     const accounts = (await findStaffByEmail(db, input.email)).filter(
       (a) => input.siteId === undefined || a.siteId === input.siteId,
     )
@@ -57,6 +61,7 @@ export function register(app: Hono<HonoEnv>): void {
     if (matching.length === 0) {
       throw new ApiError('UNAUTHORIZED', 'Email or password is wrong.')
     }
+    await signInSucceeded(c, attempt)
     if (matching.length > 1) {
       throw new ApiError('CONFLICT', 'This email has accounts on several sites; send siteId too.', {
         extra: { sites: matching.map((a) => a.siteId) },
@@ -96,15 +101,5 @@ export function register(app: Hono<HonoEnv>): void {
       staff,
       ...(session && { csrfToken: session.csrfToken, expiresAt: session.expiresAt.toISOString() }),
     })
-  })
-
-  app.post('/v1/admin/tokens', async (c) => {
-    const staff = await requireStaff(c)
-    const input = parseWith(
-      z.object({ name: z.string().trim().min(1, 'give the token a name').max(100) }),
-      await readJsonBody(c, ADMIN_BODY_BYTES),
-    )
-    const token = await createStaffToken(c.get('services').db, staff.id, input.name)
-    return c.json({ token, note: 'Shown once: store it now.' }, 201)
   })
 }

@@ -4,12 +4,14 @@ import * as consolePages from '../../console/app'
 import type { HonoEnv } from '../context'
 import * as adminHealth from './admin.health'
 import * as adminInsights from './admin.insights'
+import * as adminPassword from './admin.password'
 import * as adminResults from './admin.results'
 import * as adminRuleTest from './admin.rule-test'
 import * as adminRules from './admin.rules'
 import * as adminSession from './admin.session'
 import * as adminSettings from './admin.settings'
 import * as adminStaff from './admin.staff'
+import * as adminTokens from './admin.tokens'
 import * as demoLogin from './demo.login'
 import * as demoPage from './demo.page'
 import * as eventsBatch from './events.batch'
@@ -32,6 +34,8 @@ export const routes: { register(app: Hono<HonoEnv>): void }[] = [
   profilesGet,
   recommendationsGet,
   adminSession,
+  adminTokens,
+  adminPassword,
   adminRules,
   adminInsights,
   adminResults,

@@ -1,12 +1,12 @@
 /**
- * @module Staff accounts, console sessions and API tokens. Session ids and tokens are stored
- * as SHA-256 hashes: a leaked table does not sign anyone in.
+ * @module Staff accounts, their passwords and console sessions (API tokens: staff-tokens.ts).
+ * Session ids are stored as SHA-256 hashes: a leaked table does not sign anyone in.
  */
 import { createHash } from 'node:crypto'
-import { and, eq, gt, lte } from 'drizzle-orm'
+import { and, eq, gt, lte, ne } from 'drizzle-orm'
 import { newId, randomKey } from '../../runtime/ids'
 import type { Db } from '../client'
-import { type StaffRole, staff, staffSessions, staffTokens } from '../schema/offers'
+import { type StaffRole, staff, staffSessions } from '../schema/offers'
 
 export type Staff = { id: string; siteId: string; email: string; role: StaffRole }
 
@@ -76,18 +76,39 @@ export async function deleteSession(db: Db, id: string): Promise<void> {
   await db.delete(staffSessions).where(eq(staffSessions.idHash, sha256(id)))
 }
 
-/** Makes an API token for a staff member; the raw token is returned once. */
-export async function createStaffToken(db: Db, staffId: string, name: string): Promise<string> {
-  const token = randomKey('ntk', 32)
-  await db.insert(staffTokens).values({ tokenHash: sha256(token), staffId, name })
-  return token
+/** The stored password hash of one account; undefined when there is no such account. */
+export async function findPasswordHash(db: Db, staffId: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ passwordHash: staff.passwordHash })
+    .from(staff)
+    .where(eq(staff.id, staffId))
+  return row?.passwordHash
 }
 
-export async function findStaffByToken(db: Db, token: string): Promise<Staff | undefined> {
-  const [row] = await db
-    .select(staffColumns)
-    .from(staffTokens)
-    .innerJoin(staff, eq(staff.id, staffTokens.staffId))
-    .where(eq(staffTokens.tokenHash, sha256(token)))
-  return row
+/**
+ * Sets an account's password hash and ends its other console sessions (all of them when
+ * `keepSessionId` is undefined, e.g. for a change made with an API token), in one transaction.
+ * Returns how many sessions ended. API tokens are not touched: they are listed and revoked on
+ * their own.
+ * @example await setPassword(db, staffId, await hashPassword(next), currentSessionId)
+ */
+export async function setPassword(
+  db: Db,
+  staffId: string,
+  passwordHash: string,
+  keepSessionId: string | undefined,
+): Promise<number> {
+  return db.transaction(async (tx) => {
+    await tx.update(staff).set({ passwordHash }).where(eq(staff.id, staffId))
+    const ended = await tx
+      .delete(staffSessions)
+      .where(
+        and(
+          eq(staffSessions.staffId, staffId),
+          keepSessionId === undefined ? undefined : ne(staffSessions.idHash, sha256(keepSessionId)),
+        ),
+      )
+      .returning({ idHash: staffSessions.idHash })
+    return ended.length
+  })
 }

@@ -51,15 +51,31 @@ export const staffSessions = pgTable('staff_sessions', {
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
 })
 
-/** Long-lived API tokens for scripts (`Authorization: Bearer`); the table holds their SHA-256. */
-export const staffTokens = pgTable('staff_tokens', {
-  tokenHash: text('token_hash').primaryKey(),
-  staffId: text('staff_id')
-    .notNull()
-    .references(() => staff.id, { onDelete: 'cascade' }),
-  name: text('name').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-})
+/**
+ * API tokens for scripts (`Authorization: Bearer`); the table holds their SHA-256, never the
+ * token. `id` (`tok_…`) names a token in lists and revocation without revealing it. A token
+ * works until `expiresAt` and until revoked (`revokedAt`; the row stays, so a revoked token is
+ * told apart from an unknown one). `lastUsedAt` is written at most once a minute per token.
+ */
+export const staffTokens = pgTable(
+  'staff_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    id: text('id').notNull(),
+    staffId: text('staff_id')
+      .notNull()
+      .references(() => staff.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('staff_tokens_id_idx').on(t.id),
+    index('staff_tokens_staff_idx').on(t.staffId),
+  ],
+)
 
 export const rules = pgTable(
   'rules',

@@ -1,0 +1,168 @@
+/**
+ * @module How many wrong passwords staff sign-in accepts: at most LOGIN_LIMITS.perEmail failed
+ * attempts per email and LOGIN_LIMITS.perIp per client IP within a sliding LOGIN_LIMITS.windowMs,
+ * kept in Redis so every api process shares them; then 429 with Retry-After. A successful
+ * sign-in forgets the email's failures and does not count against the IP. A wrong current
+ * password on a password change counts as a failed attempt of that email too.
+ *
+ * Each attempt is taken (take-attempt-2.lua) before the password is checked, so a burst of
+ * parallel guesses cannot all pass before the first failure is counted, and refusals cost no
+ * scrypt work. Unknown emails are counted exactly like known ones, so a 429 tells nothing about
+ * who has an account.
+ *
+ * When Redis does not answer, sign-in goes on without the limit (and logs it): staff must still
+ * reach the console, whose health page says what is wrong. scrypt remains the brake.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type { Context } from 'hono'
+import type { Redis } from 'ioredis'
+import type { HonoEnv } from '../context'
+import { ApiError } from '../errors'
+import { clientIp } from '../ingest'
+
+const TAKE_ATTEMPT_LUA = readFileSync(
+  new URL('./scripts/take-attempt-2.lua', import.meta.url),
+  'utf8',
+)
+
+/** The sign-in limits (README "Admin API"). */
+export const LOGIN_LIMITS = {
+  /** The sliding window failed attempts are counted in. */
+  windowMs: 15 * 60_000,
+  /** Failed attempts per email (over all its sites) within the window. */
+  perEmail: 10,
+  /** Failed attempts per client IP (any emails) within the window. */
+  perIp: 50,
+} as const
+
+/**
+ * Key names. DO NOT RENAME: a renamed key forgets the failures counted under the old one. One
+ * hash tag for all of them, so the script's two keys share a Redis Cluster slot (sign-ins are
+ * rare; one slot carries them easily). Emails are hashed: no addresses in Redis.
+ */
+export function loginKeys(prefix: string) {
+  return {
+    email: (email: string) =>
+      `${prefix}login:{attempts}:email:${createHash('sha256').update(email.toLowerCase()).digest('hex').slice(0, 32)}`,
+    ip: (ip: string) => `${prefix}login:{attempts}:ip:${ip}`,
+  }
+}
+
+/** One attempt taken: pass it back on success. */
+export type Attempt = { email: string; ip: string; id: string }
+
+export type TakeResult =
+  | { ok: true; attempt: Attempt }
+  | { ok: false; retryAfterMs: number; over: 'email' | 'ip' }
+
+export type LoginLimiter = {
+  /** Takes one attempt for both the email and the IP, or neither when one is at its limit. */
+  take(email: string, ip: string, now?: number): Promise<TakeResult>
+  /** The attempt succeeded: forget the email's failures and give the IP its attempt back. */
+  succeeded(attempt: Attempt): Promise<void>
+}
+
+type TakeClient = Redis & {
+  nudgeTakeAttempt(
+    email: string,
+    ip: string,
+    ...args: (number | string)[]
+  ): Promise<[number, number, number]>
+}
+
+/**
+ * A limiter on `redis` under `prefix` (NUDGE_KEY_PREFIX). Cheap to make per request: the script
+ * is defined once per client.
+ * @example const limiter = createLoginLimiter(redis, config.NUDGE_KEY_PREFIX)
+ */
+export function createLoginLimiter(redis: Redis, prefix: string): LoginLimiter {
+  const client = redis as TakeClient
+  if (typeof client.nudgeTakeAttempt !== 'function') {
+    redis.defineCommand('nudgeTakeAttempt', { numberOfKeys: 2, lua: TAKE_ATTEMPT_LUA })
+  }
+  const keys = loginKeys(prefix)
+  return {
+    async take(email, ip, now = Date.now()) {
+      const id = `${now}-${randomBytes(6).toString('hex')}`
+      const [taken, waitMs, which] = await client.nudgeTakeAttempt(
+        keys.email(email),
+        keys.ip(ip),
+        now,
+        LOGIN_LIMITS.windowMs,
+        LOGIN_LIMITS.perEmail,
+        LOGIN_LIMITS.perIp,
+        id,
+      )
+      return taken === 1
+        ? { ok: true, attempt: { email, ip, id } }
+        : { ok: false, retryAfterMs: waitMs, over: which === 1 ? 'email' : 'ip' }
+    },
+    async succeeded(attempt) {
+      await redis
+        .multi()
+        .del(keys.email(attempt.email))
+        .zrem(keys.ip(attempt.ip), attempt.id)
+        .exec()
+    },
+  }
+}
+
+/** "3 minutes", "1 minute", "40 seconds": a wait in plain words. */
+function inWords(ms: number): string {
+  const minutes = Math.ceil(ms / 60_000)
+  if (ms >= 60_000) {
+    return minutes === 1 ? '1 minute' : `${minutes} minutes`
+  }
+  const seconds = Math.max(1, Math.ceil(ms / 1000))
+  return seconds === 1 ? '1 second' : `${seconds} seconds`
+}
+
+/**
+ * Takes a sign-in attempt for `email` from the caller's IP, or throws the 429 (with Retry-After)
+ * when either is at its limit. Undefined when Redis could not be asked (logged; see the module
+ * note): the caller goes on without the limit.
+ * @example const attempt = await takeSignInAttempt(c, input.email)
+ */
+export async function takeSignInAttempt(
+  c: Context<HonoEnv>,
+  email: string,
+): Promise<Attempt | undefined> {
+  const { redis, config, logger } = c.get('services')
+  let result: TakeResult
+  try {
+    result = await createLoginLimiter(redis, config.NUDGE_KEY_PREFIX).take(
+      email,
+      clientIp(c) ?? 'unknown',
+    )
+  } catch (err) {
+    logger.warn({ err }, 'sign-in limit unavailable (Redis); checking the password without it')
+    return undefined
+  }
+  if (result.ok) {
+    return result.attempt
+  }
+  const who =
+    result.over === 'email'
+      ? 'for this email'
+      : 'from your network address (several accounts were tried)'
+  throw new ApiError(
+    'RATE_LIMITED',
+    `Too many wrong passwords ${who}. Please wait ${inWords(result.retryAfterMs)} and try again.`,
+    { retryAfter: Math.ceil(result.retryAfterMs / 1000) },
+  )
+}
+
+/** A successful sign-in (or password check): forgets the email's failures; errors are logged. */
+export async function signInSucceeded(
+  c: Context<HonoEnv>,
+  attempt: Attempt | undefined,
+): Promise<void> {
+  if (!attempt) {
+    return
+  }
+  const { redis, config, logger } = c.get('services')
+  await createLoginLimiter(redis, config.NUDGE_KEY_PREFIX)
+    .succeeded(attempt)
+    .catch((err: unknown) => logger.warn({ err }, 'could not reset the sign-in limit (Redis)'))
+}
