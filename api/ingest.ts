@@ -264,6 +264,9 @@ export async function ingest(
   return c.json(body, 200)
 }
 
+/** `,"traceparent":""` around a stamped traceparent in the stored JSON. */
+const STAMP_BYTES = ',"traceparent":""'.length
+
 function validate(
   candidate: Candidate,
   who: ResolvedSite,
@@ -304,15 +307,19 @@ function validate(
     siteId: who.site.id,
     verified,
   })
+  // The request's trace context is ours, not the client's: it does not count toward the limit,
+  // so an event is accepted or refused alike with tracing on or off.
+  let stamp = 0
   if (traceparent !== undefined && stored.traceparent === undefined) {
     stored.traceparent = traceparent
+    stamp = STAMP_BYTES + traceparent.length
   }
   const ready = prepareEvent(stored, partitions)
   // UTF-16 length ≤ UTF-8 bytes ≤ 3 × length: count bytes only when it can matter.
   const bytes =
-    ready.json.length * 3 > INGEST_LIMITS.maxEventBytes
+    (ready.json.length * 3 > INGEST_LIMITS.maxEventBytes
       ? Buffer.byteLength(ready.json)
-      : ready.json.length
+      : ready.json.length) - stamp
   if (bytes > INGEST_LIMITS.maxEventBytes) {
     return {
       index,

@@ -47,6 +47,8 @@ export function createSiteDirectory(
 ): SiteDirectory {
   const maxEntries = opts.maxEntries ?? 10_000
   const cache = new Map<string, { until: number; value: Promise<ResolvedSite | undefined> }>()
+  // Bumped by clear(): a lookup that started before it must not put its answer back.
+  let generation = 0
 
   return {
     resolve(key) {
@@ -56,10 +58,13 @@ export function createSiteDirectory(
         return hit.value
       }
       const trusted = key.startsWith('sk_')
+      const started = generation
       const value = (trusted ? lookup.bySecret(key) : lookup.byWriteKey(key)).then(
         (site) => {
           const ttl = site ? opts.ttlMs : Math.min(opts.ttlMs, NEGATIVE_TTL_MS)
-          cache.set(key, { until: Date.now() + ttl, value })
+          if (started === generation) {
+            cache.set(key, { until: Date.now() + ttl, value })
+          }
           return site && { site, trusted }
         },
         (err: unknown) => {
@@ -80,6 +85,7 @@ export function createSiteDirectory(
       return value
     },
     clear() {
+      generation += 1
       cache.clear()
     },
   }

@@ -52,6 +52,26 @@ describe('site directory cache', () => {
     expect(calls).toHaveLength(2)
   })
 
+  it('forgets everything on clear(), also what a lookup in flight answers afterwards', async () => {
+    let release: (s: Site) => void = () => {}
+    let answer = async () => site
+    const { lookup, calls } = countingLookup(() => answer())
+    const sites = createSiteDirectory(lookup, { ttlMs: 60_000 })
+    await sites.resolve('wk_1')
+    sites.clear()
+    const slow = new Promise<Site>((resolve) => {
+      release = resolve
+    })
+    answer = () => slow
+    const inFlight = sites.resolve('wk_1')
+    sites.clear()
+    release({ ...site, name: 'Old name' })
+    expect((await inFlight)?.site.name).toBe('Old name')
+    answer = async () => ({ ...site, name: 'New name' })
+    expect((await sites.resolve('wk_1'))?.site.name).toBe('New name')
+    expect(calls).toHaveLength(3)
+  })
+
   it('keeps at most maxEntries keys', async () => {
     const { lookup, calls } = countingLookup(async () => undefined)
     const sites = createSiteDirectory(lookup, { ttlMs: 60_000, maxEntries: 2 })

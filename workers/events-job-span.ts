@@ -3,7 +3,8 @@
  * A job carries many events, each with the `traceparent` of the request that brought it (the
  * api stamps it) or its client's own: the span links to every distinct one, and when there is
  * only one (the usual case: one request's events of one partition) it is also the span's
- * parent, so a trace view shows the request and its processing together.
+ * parent, so a trace view shows the request and its processing together (not for replay jobs,
+ * which only link).
  */
 import { type Link, SpanKind } from '@opentelemetry/api'
 import { ATTR, inSpan, parseTraceparent, tracingEnabled } from '../runtime/telemetry'
@@ -27,7 +28,7 @@ export function inEventsJobSpan<T extends { events: number; applied: number }>(
   if (!tracingEnabled()) {
     return run()
   }
-  const data = (job.data ?? {}) as { partition?: unknown; events?: unknown }
+  const data = (job.data ?? {}) as { partition?: unknown; events?: unknown; replay?: unknown }
   const events = Array.isArray(data.events) ? (data.events as unknown[]) : []
   const traceparents = new Set<string>()
   for (const event of events) {
@@ -43,7 +44,11 @@ export function inEventsJobSpan<T extends { events: number; applied: number }>(
       links.push({ context: spanContext })
     }
   }
-  const only = traceparents.size === 1 && links.length === 1 ? [...traceparents][0] : undefined
+  // A replay or import rebuilds from requests that may be days old: linked, never their child.
+  const only =
+    traceparents.size === 1 && links.length === 1 && data.replay !== true
+      ? [...traceparents][0]
+      : undefined
   return inSpan(
     `process ${QUEUES.events}`,
     {

@@ -32,9 +32,9 @@ const previewOptions = z.object({
 })
 
 /**
- * The site's `limit` most recently active shoppers (keys.siteShoppers, kept by the workers).
- * An install that processed no event since that index exists falls back to scanning the
- * keyspace, in no particular order.
+ * The site's `limit` most recently active shoppers (keys.siteShoppers, kept by the workers),
+ * topped up by scanning the keyspace (in no particular order) when the index holds fewer: a
+ * small site, or profiles written before the index existed.
  */
 async function recentProfiles(
   redis: Redis,
@@ -42,12 +42,18 @@ async function recentProfiles(
   siteId: string,
   limit: number,
 ): Promise<string[]> {
-  const [[, recent], [, exists]] = (await redis
-    .multi()
-    .zrevrange(keys.siteShoppers(siteId), 0, limit - 1)
-    .exists(keys.siteShoppers(siteId))
-    .exec()) as [[unknown, string[]], [unknown, number]]
-  return exists === 1 ? recent : scanProfiles(redis, keys, siteId, limit)
+  const recent = await redis.zrevrange(keys.siteShoppers(siteId), 0, limit - 1)
+  if (recent.length === limit) {
+    return recent
+  }
+  const known = new Set(recent)
+  for (const profile of await scanProfiles(redis, keys, siteId, limit)) {
+    if (known.size === limit) {
+      break
+    }
+    known.add(profile)
+  }
+  return [...known]
 }
 
 async function scanProfiles(

@@ -140,6 +140,11 @@ describe('admin rules', () => {
       await t.call(t.admin, 'POST', `/v1/admin/rules/${made.id}/preview`, { limit: 1, sample: 1 })
     ).json()) as { scanned: number; sample: { shopper: string }[] }
     expect(recent).toMatchObject({ scanned: 1, sample: [{ shopper: 'a:a2' }] })
+    // An index holding fewer than the limit is topped up by the scan.
+    const topped = (await (
+      await t.call(t.admin, 'POST', `/v1/admin/rules/${made.id}/preview`, { sample: 0 })
+    ).json()) as { scanned: number }
+    expect(topped.scanned).toBe(3)
   })
 
   it('reports outcomes per rule with rates and the lift over the holdout', async () => {

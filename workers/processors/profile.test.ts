@@ -202,6 +202,28 @@ describe('profile processor', () => {
     expect(await s.redis.pttl(s.keys.profile(who))).toBeGreaterThan(60_000)
   })
 
+  it('keeps the strongest interests past the cap, weighing old ones at their decayed value', async () => {
+    const s = { ...(await store()), interestsCap: 2 }
+    const YEAR = 365 * 24 * HOUR
+    const at = (id: string, category: string, ts: number, type = 'ProductViewed') =>
+      viewed(id, ts, {
+        type,
+        props: { productId: id, category, price: 1 },
+      } as Partial<StoredEvent>)
+    // Two carts each, a year ago (stored 10 at that time), then three views today (3 now).
+    await applyProfiles(
+      s,
+      ['a1', 'a2', 'b1', 'b2'].map((id) =>
+        at(id, id.startsWith('a') ? 'Old A' : 'Old B', T0 - YEAR, 'AddedToCart'),
+      ),
+      T0,
+    )
+    await applyProfiles(s, [at('c1', 'New', T0), at('c2', 'New', T0), at('c3', 'New', T0)], T0)
+    const interests = await s.redis.hgetall(s.keys.profileInterests('sit_t:a:anon-1'))
+    expect(Object.keys(interests).filter((f) => !f.endsWith('@'))).toContain('New')
+    expect(Object.keys(interests)).toHaveLength(4)
+  })
+
   it('merges the anonymous profile into the user on a proven login, once', async () => {
     const s = await store()
     await applyProfiles(s, [viewed('v1', T0), viewed('v2', T0 + HOUR)], T0)

@@ -175,6 +175,18 @@ describe('recommendations step', () => {
     expect(await t.redis.pttl(recs)).toBeGreaterThan(0)
   })
 
+  it('adds a job touching 600 categories (two trending script calls)', async () => {
+    const t = await setup()
+    await t.run(
+      Array.from({ length: 600 }, (_, i) =>
+        event(`s${i % 7}`, 'ProductViewed', `p${i}`, T0 + i, `c${i}`),
+      ),
+    )
+    expect(await t.redis.hlen(t.keys.recCategories(SITE))).toBe(600)
+    expect(await t.redis.zcard(t.keys.recTrending(SITE, 'c599'))).toBe(1)
+    expect(await t.redis.zcard(t.keys.recTrending(SITE))).toBe(600)
+  })
+
   it('costs at most four round trips per job whatever its size, profiles included, and two when redelivered', async () => {
     const t = await setup()
     const job = (from: number) =>

@@ -287,38 +287,40 @@ function queueWrites(
   return written
 }
 
-/** Queues one trending-sets call for every set of the site this batch touches. */
+/** Most sets per trending-sets call: Lua's unpack holds ~8,000 values, and HMGET takes them all. */
+const TRENDING_SETS_PER_CALL = 500
+
+/** Queues trending-sets calls for every set of the site this batch touches (one usually). */
 function queueTrending(
   write: ScriptClient,
   keys: Keys,
   siteId: string,
   events: readonly StoredEvent[],
 ): void {
-  const updates = trendingUpdates(events)
-  if (updates.size === 0) {
-    return
-  }
-  const sets: string[] = []
-  const args: (string | number)[] = [
-    TRENDING.halfLifeMs,
-    TRENDING.rebaseAfterMs,
-    TRENDING.cap,
-    TRENDING.slack,
-    TRENDING.maxCategories,
-    REC_LIMITS.itemTtlMs,
-  ]
-  for (const [category, increments] of updates) {
-    sets.push(keys.recTrending(siteId, category))
-    args.push(trendingEpochField(category), category ?? '', increments.length)
-    for (const { item, weight, t } of increments) {
-      args.push(item, weight, t)
+  const updates = [...trendingUpdates(events)]
+  for (let from = 0; from < updates.length; from += TRENDING_SETS_PER_CALL) {
+    const sets: string[] = []
+    const args: (string | number)[] = [
+      TRENDING.halfLifeMs,
+      TRENDING.rebaseAfterMs,
+      TRENDING.cap,
+      TRENDING.slack,
+      TRENDING.maxCategories,
+      REC_LIMITS.itemTtlMs,
+    ]
+    for (const [category, increments] of updates.slice(from, from + TRENDING_SETS_PER_CALL)) {
+      sets.push(keys.recTrending(siteId, category))
+      args.push(trendingEpochField(category), category ?? '', increments.length)
+      for (const { item, weight, t } of increments) {
+        args.push(item, weight, t)
+      }
     }
+    write.nudgeTrending(
+      2 + sets.length,
+      keys.recTrendingEpochs(siteId),
+      keys.recCategories(siteId),
+      ...sets,
+      ...args,
+    )
   }
-  write.nudgeTrending(
-    2 + sets.length,
-    keys.recTrendingEpochs(siteId),
-    keys.recCategories(siteId),
-    ...sets,
-    ...args,
-  )
 }

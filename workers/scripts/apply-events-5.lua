@@ -23,8 +23,9 @@
 --- later than ref decays the value to the event's time first; an earlier one is decayed to ref.
 --- Either way the result equals the sum of weight × 2^(-(ref - t) / half-life), whatever the
 --- order, so neither the order of events nor how they are split into jobs changes a score
---- (beyond float rounding). The interests cap is applied once per call: past it, the weakest
---- categories by stored value are dropped.
+--- (beyond float rounding). The interests cap is applied once per call, so past it how events
+--- are split into jobs can change which categories stay: the weakest, decayed to the newest
+--- reference time, are dropped.
 local halfLife, recentCap, interestsCap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local profile, applied, recent, bought, interests = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 
@@ -116,6 +117,9 @@ for _, at in ipairs(fresh) do
   end
 end
 
+-- The exactly-once markers first, as the first write: Redis does not roll back a script that
+-- fails half-way, and a failure that repeats on every retry must not add the counts below
+-- again each time. Every input that could make a later command fail is bounded (inChunks).
 inChunks('ZADD', applied, nil, markers)
 redis.call('ZREMRANGEBYSCORE', applied, '-inf', '(' .. ARGV[4])
 
@@ -155,15 +159,29 @@ if #categoryOrder > 0 then
     updates[#updates + 1] = ref
   end
   redis.call('HSET', interests, unpack(updates))
-  -- Two fields per category; past the cap drop the weakest by stored value.
+  -- Two fields per category; past the cap drop the weakest, each value decayed to the newest
+  -- reference time first (stored values are at different times: a year-old 10 is weaker than
+  -- three views today).
   local over = redis.call('HLEN', interests) / 2 - interestsCap
   if over > 0 then
     local all = redis.call('HGETALL', interests)
-    local values = {}
+    local stored, refs, newest = {}, {}, nil
     for f = 1, #all, 2 do
-      if string.sub(all[f], -1) ~= '@' then
-        values[#values + 1] = { all[f], tonumber(all[f + 1]) }
+      local field = all[f]
+      if string.sub(field, -1) == '@' then
+        local ref = tonumber(all[f + 1])
+        refs[string.sub(field, 1, -2)] = ref
+        if not newest or ref > newest then
+          newest = ref
+        end
+      else
+        stored[field] = tonumber(all[f + 1])
       end
+    end
+    local values = {}
+    for field, value in pairs(stored) do
+      local ref = refs[field] or newest or 0
+      values[#values + 1] = { field, value * 2 ^ (-((newest or ref) - ref) / halfLife) }
     end
     table.sort(values, function(x, y) return x[2] < y[2] end)
     local drop = {}
