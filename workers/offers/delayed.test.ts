@@ -38,6 +38,10 @@ async function delayedRig() {
   await rig.addRule({
     ...EXAMPLE_RULES.cartReminder,
     trigger: { ...EXAMPLE_RULES.cartReminder.trigger, delay: '1s' },
+    offer: {
+      ...EXAMPLE_RULES.cartReminder.offer,
+      recommendations: { source: 'personal', count: 2 },
+    },
   })
   return { rig, queue }
 }
@@ -61,6 +65,9 @@ describe('delayed triggers', () => {
       5_000,
     )
     expect(inbox.map((o) => o.title)).toEqual(['Free shipping'])
+    // Fired later, off the product page: the carted items may be shown (unlike an offer fired
+    // on the event itself, which leaves out the product on screen).
+    expect(inbox[0]?.products.map((p) => p.id).sort()).toEqual(['p1', 'p2'])
     await new Promise((r) => setTimeout(r, 300))
     expect(await rig.inbox(who)).toHaveLength(1)
   })

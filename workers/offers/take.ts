@@ -98,7 +98,9 @@ export async function take(
     cta: spec.offer.cta,
     ...(spec.offer.code !== undefined && { code: spec.offer.code }),
     ...(spec.offer.imageUrl !== undefined && { imageUrl: spec.offer.imageUrl }),
-    products: holdout ? [] : await recommendationsFor(deps, rule, profile, state, event),
+    products: holdout
+      ? []
+      : await recommendationsFor(deps, rule, profile, state, event, decisionKey === event.id),
     decidedAt: now,
     expiresAt: now + spec.offer.expiresIn,
   }
@@ -156,6 +158,8 @@ async function recommendationsFor(
   profile: string,
   state: ShopperState,
   event: StoredEvent,
+  /** Decided on the event itself, not a delayed trigger firing later (decision key ≠ event id). */
+  now: boolean,
 ): Promise<OfferProduct[]> {
   const slot = rule.rule.offer.recommendations
   if (!slot) {
@@ -171,8 +175,9 @@ async function recommendationsFor(
     key = item === undefined ? undefined : deps.keys.recNeighbours(event.siteId, item)
   }
   // Never the item the shopper is looking at as the offer fires: personal lists lead with the
-  // shopper's own recent items, and "you might like" the product on screen reads as a bug.
-  const current = itemOf(event)?.item
+  // shopper's own recent items, and "you might like" the product on screen reads as a bug. A
+  // delayed trigger fires later, off that page: a waiting cart's reminder may show the cart.
+  const current = now ? itemOf(event)?.item : undefined
   const read = key ? await deps.redis.zrevrange(key, 0, slot.count) : []
   const ids = read.filter((id) => id !== current).slice(0, slot.count)
   const known = new Map(state.recent.filter((r) => r.item).map((r) => [r.item as string, r]))
