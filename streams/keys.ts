@@ -80,6 +80,12 @@ export function createKeys(prefix: string) {
     ruleBudget: (ruleId: string) => `${prefix}budget:{${ruleId}}`,
     /** Pub/sub channel: a site's rules changed; workers reload (message = site id). */
     rulesChanged: () => `${prefix}rules:changed`,
+    /**
+     * Sorted sets of failed staff sign-ins → time, per email (its SHA-256, 32 hex: no addresses
+     * in Redis) and per client IP, in one slot (api/admin/login-limit.ts).
+     */
+    loginEmail: (emailHash: string) => `${prefix}login:{attempts}:email:${emailHash}`,
+    loginIp: (ip: string) => `${prefix}login:{attempts}:ip:${ip}`,
 
     // Recommendations of one site. Item-level sets live in the item's own slot.
     /** Sorted set: neighbours of an item → co-occurrence weight, top-N. */

@@ -17,6 +17,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { Context } from 'hono'
 import type { Redis } from 'ioredis'
+import { createKeys } from '../../streams/keys'
 import type { HonoEnv } from '../context'
 import { ApiError } from '../errors'
 import { clientIp } from '../ingest'
@@ -36,16 +37,13 @@ export const LOGIN_LIMITS = {
   perIp: 50,
 } as const
 
-/**
- * Key names. DO NOT RENAME: a renamed key forgets the failures counted under the old one. One
- * hash tag for all of them, so the script's two keys share a Redis Cluster slot (sign-ins are
- * rare; one slot carries them easily). Emails are hashed: no addresses in Redis.
- */
+/** The sign-in limit's keys (streams/keys.ts), by email and by client IP. */
 export function loginKeys(prefix: string) {
+  const keys = createKeys(prefix)
   return {
     email: (email: string) =>
-      `${prefix}login:{attempts}:email:${createHash('sha256').update(email.toLowerCase()).digest('hex').slice(0, 32)}`,
-    ip: (ip: string) => `${prefix}login:{attempts}:ip:${ip}`,
+      keys.loginEmail(createHash('sha256').update(email.toLowerCase()).digest('hex').slice(0, 32)),
+    ip: (ip: string) => keys.loginIp(ip),
   }
 }
 
