@@ -106,9 +106,10 @@ describe('sign-in limit', () => {
       unknown.push(await time(`who${i}@shop.example`))
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
-    // Both pay for one scrypt check (tens of ms); skipping it would make "unknown" near-instant.
-    expect(median(unknown) / median(known)).toBeGreaterThan(0.4)
-    expect(median(unknown) / median(known)).toBeLessThan(2.5)
+    // Both pay for one scrypt check (tens of ms); skipping it would make "unknown" near-instant
+    // (a ratio near 0.03). Generous bounds: CI machines are noisy, and this must not flake.
+    expect(median(unknown) / median(known)).toBeGreaterThan(0.3)
+    expect(median(unknown) / median(known)).toBeLessThan(4)
   })
 
   it('shows the limit on the console’s sign-in page, counting the visitor’s own address', async () => {
