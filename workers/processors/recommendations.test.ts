@@ -8,6 +8,7 @@ import { TRENDING } from '../domain/trending'
 import { createEventsProcessor } from './events'
 import { PROFILE_LIMITS, type ProfileStore } from './profile'
 import { createRecommendationsStep, REC_LIMITS } from './recommendations'
+import { PERSONAL_LIMITS } from './recommendations-personal'
 
 const MIN = 60_000
 const T0 = Date.UTC(2026, 10, 1)
@@ -173,6 +174,32 @@ describe('recommendations step', () => {
     expect((await t.redis.zrevrange(recs, 0, -1))[0]).toBe('a')
     expect(await t.redis.zrevrange(recs, 0, -1)).not.toContain('b')
     expect(await t.redis.pttl(recs)).toBeGreaterThan(0)
+  })
+
+  it("refreshes a returning shopper's stale list on an event of any kind, a fresh one not", async () => {
+    const t = await setup()
+    const visit = (shopper: string, ts: number) => {
+      const e = event(shopper, 'ProductViewed', 'x', ts)
+      return { ...e, type: 'PageViewed', props: {} } as StoredEvent
+    }
+    await t.run([
+      event('s1', 'ProductViewed', 'a', T0),
+      event('s1', 'ProductViewed', 'b', T0 + MIN),
+    ])
+    // Later, another shopper views b then c: c becomes a neighbour of b.
+    await t.run([
+      event('s2', 'ProductViewed', 'b', T0 + 9 * MIN),
+      event('s2', 'ProductViewed', 'c', T0 + 10 * MIN),
+    ])
+    const recs = t.keys.profileRecs(`${SITE}:a:s1`)
+    expect(await t.redis.zrange(recs, 0, -1)).not.toContain('c')
+    // s1 comes back at once: the list is fresh and stays as it was.
+    await t.run([visit('s1', T0 + 11 * MIN)])
+    expect(await t.redis.zrange(recs, 0, -1)).not.toContain('c')
+    // The same list, made long enough ago: the next page view recomputes it.
+    await t.redis.pexpire(recs, PERSONAL_LIMITS.recsTtlMs - PERSONAL_LIMITS.refreshAfterMs - 1_000)
+    await t.run([visit('s1', T0 + 30 * MIN)])
+    expect(await t.redis.zrange(recs, 0, -1)).toContain('c')
   })
 
   it('adds a job touching 600 categories (two trending script calls)', async () => {

@@ -29,7 +29,12 @@ import { type ScriptClient, withScripts } from '../scripts/load'
 import type { BeforeProfiles } from './events'
 import { profileOf } from './profile'
 import { createRecCaches, type RecCaches, weightKey } from './recommendations-cache'
-import { planPersonal, queuePersonal, type Shopper } from './recommendations-personal'
+import {
+  PERSONAL_LIMITS,
+  planPersonal,
+  queuePersonal,
+  type Shopper,
+} from './recommendations-personal'
 import { flatPairs, flatRecord, replies } from './redis-replies'
 
 export type RecommendationsStore = {
@@ -94,6 +99,12 @@ export function createRecommendationsStep(
  * Round trip 1: of every shopper with item events, which of those events are already applied
  * to the profile (they are dropped: their pairs were counted when they were applied), and the
  * history, purchases and interests. Shoppers left with no fresh events are not returned.
+ *
+ * A shopper whose events in the job are all of other kinds (a page view, a login: a shopper
+ * coming back) gets their existing personal list recomputed when it is older than
+ * PERSONAL_LIMITS.refreshAfterMs: the neighbours and trending it was made from have moved on
+ * since. Their list's age costs one PTTL in this round trip; the stale ones' history, one more
+ * round trip, at most once per refresh period per shopper.
  */
 async function loadShoppers(
   redis: ScriptClient,
@@ -102,65 +113,112 @@ async function loadShoppers(
   halfLifeFor: (siteId: string) => Promise<number> = async () => PROFILE_HALF_LIFE_MS,
 ): Promise<Map<string, Shopper>> {
   const shoppers = new Map<string, Shopper>()
+  /** Profile → site of the shoppers with no item event in the job. */
+  const others = new Map<string, string>()
   for (const event of events) {
+    const profile = profileOf(event)
     if (interactionsOf(event).length === 0) {
+      if (!shoppers.has(profile)) {
+        others.set(profile, event.siteId)
+      }
       continue
     }
-    const profile = profileOf(event)
+    others.delete(profile)
     const shopper = shoppers.get(profile)
     if (shopper) {
       shopper.events.push(event)
     } else {
-      shoppers.set(profile, {
-        site: event.siteId,
-        profile,
-        events: [event],
-        history: [],
-        bought: new Set(),
-        interests: {},
-      })
+      shoppers.set(profile, newShopper(event.siteId, profile, [event]))
     }
   }
-  if (shoppers.size === 0) {
+  if (shoppers.size === 0 && others.size === 0) {
     return shoppers
   }
   const read = redis.pipeline() as unknown as ScriptClient
   for (const { profile, events: mine } of shoppers.values()) {
     read.zmscore(keys.profileApplied(profile), ...mine.map((event) => event.id))
-    read.nudgeReadHistory(
-      keys.profileRecent(profile),
-      keys.profileBought(profile),
-      keys.profileInterests(profile),
-      REC_LIMITS.recentRead,
-      REC_LIMITS.boughtRead,
-    )
+    readHistory(read, keys, profile)
+  }
+  for (const profile of others.keys()) {
+    read.pttl(keys.profileRecs(profile))
   }
   const results = await replies(read as unknown as ChainableCommander)
   let i = 0
   for (const shopper of [...shoppers.values()]) {
     const applied = results[i++] as (string | null)[]
-    const [recent, bought, interests] = results[i++] as [string[], string[], string[]]
+    const history = results[i++] as [string[], string[], string[]]
     shopper.events = shopper.events.filter((_, k) => applied[k] === null)
     if (shopper.events.length === 0) {
       shoppers.delete(shopper.profile)
       continue
     }
-    for (const json of recent) {
-      const parsed = recentEvent.safeParse(safeJson(json))
-      const interaction = parsed.success ? fromRecent(parsed.data) : undefined
-      if (interaction) {
-        shopper.history.push(interaction)
-      }
+    fillShopper(shopper, history, await halfLifeFor(shopper.site))
+  }
+  const stale: Shopper[] = []
+  for (const [profile, site] of others) {
+    const ttl = Number(results[i++])
+    // Only an existing list (set-recs-1 always sets its TTL) is refreshed. No list (-2) means
+    // no item ever touched, or none for the list's 30 days: the api answers those with
+    // trending, and most such visitors leave after a page or two, so they cost one PTTL.
+    if (ttl >= 0 && PERSONAL_LIMITS.recsTtlMs - ttl > PERSONAL_LIMITS.refreshAfterMs) {
+      stale.push(newShopper(site, profile, []))
     }
-    for (const [item, ts] of flatPairs(bought)) {
-      shopper.history.push({ item, kind: 'order', ts })
-      shopper.bought.add(item)
+  }
+  if (stale.length > 0) {
+    const again = redis.pipeline() as unknown as ScriptClient
+    for (const { profile } of stale) {
+      readHistory(again, keys, profile)
     }
-    const latest = Math.max(...shopper.events.map((e) => e.ts), ...shopper.history.map((h) => h.ts))
-    const halfLifeMs = await halfLifeFor(shopper.site)
-    shopper.interests = decayedFields(flatRecord(interests), latest, halfLifeMs)
+    const histories = await replies(again as unknown as ChainableCommander)
+    for (const [k, shopper] of stale.entries()) {
+      fillShopper(
+        shopper,
+        histories[k] as [string[], string[], string[]],
+        await halfLifeFor(shopper.site),
+      )
+      shoppers.set(shopper.profile, shopper)
+    }
   }
   return shoppers
+}
+
+function newShopper(site: string, profile: string, events: StoredEvent[]): Shopper {
+  return { site, profile, events, history: [], bought: new Set(), interests: {} }
+}
+
+function readHistory(read: ScriptClient, keys: Keys, profile: string): void {
+  read.nudgeReadHistory(
+    keys.profileRecent(profile),
+    keys.profileBought(profile),
+    keys.profileInterests(profile),
+    REC_LIMITS.recentRead,
+    REC_LIMITS.boughtRead,
+  )
+}
+
+/** Fills a shopper's history, purchases and interests from a read-history-3 reply. */
+function fillShopper(
+  shopper: Shopper,
+  [recent, bought, interests]: [string[], string[], string[]],
+  halfLifeMs: number,
+): void {
+  for (const json of recent) {
+    const parsed = recentEvent.safeParse(safeJson(json))
+    const interaction = parsed.success ? fromRecent(parsed.data) : undefined
+    if (interaction) {
+      shopper.history.push(interaction)
+    }
+  }
+  for (const [item, ts] of flatPairs(bought)) {
+    shopper.history.push({ item, kind: 'order', ts })
+    shopper.bought.add(item)
+  }
+  const latest = Math.max(...shopper.events.map((e) => e.ts), ...shopper.history.map((h) => h.ts))
+  shopper.interests = decayedFields(
+    flatRecord(interests),
+    Number.isFinite(latest) ? latest : Date.now(),
+    halfLifeMs,
+  )
 }
 
 function safeJson(text: string): unknown {
