@@ -67,8 +67,15 @@ describe('staff API tokens', () => {
     expect(await noName.json()).toMatchObject({
       error: { issues: [{ field: 'name', reason: 'give the token a name' }] },
     })
-    // The new token works at once.
+    // The new token works at once, but cannot make tokens: a leaked short-lived token must not
+    // mint itself a long-lived successor.
     expect((await t.call(bearer(week.token), 'GET', '/v1/admin/rules')).status).toBe(200)
+    const minted = await t.call(bearer(week.token), 'POST', '/v1/admin/tokens', {
+      name: 'successor',
+      expiresInDays: 365,
+    })
+    expect(minted.status).toBe(403)
+    expect(JSON.stringify(await minted.json())).toContain('cannot make tokens')
   })
 
   it('lists the caller’s own tokens (admins: the site’s) and never a secret', async () => {

@@ -18,7 +18,7 @@ import {
   TOKEN_DAYS,
   tokenIsLive,
 } from '../../drizzle/queries/staff-tokens'
-import { requireStaff } from '../admin/auth'
+import { currentSessionId, requireStaff } from '../admin/auth'
 import { parseWith } from '../admin/validate'
 import { readJsonBody } from '../body'
 import type { HonoEnv } from '../context'
@@ -92,6 +92,14 @@ function present(t: StaffTokenView, now: Date): TokenView {
 export function register(app: Hono<HonoEnv>): void {
   app.post('/v1/admin/tokens', async (c) => {
     const me = await requireStaff(c)
+    // A token that could make tokens would outlive its own expiry and revocation: a leaked
+    // 1-day token would mint a 365-day one. Tokens come from a signed-in person (or the CLI).
+    if (currentSessionId(c) === undefined) {
+      throw new ApiError(
+        'FORBIDDEN',
+        'A staff API token cannot make tokens. Sign in (console or POST /v1/admin/login) to make one, or use `nudge staff token`.',
+      )
+    }
     const input = parseWith(createInput, await readJsonBody(c, BODY_BYTES))
     const { db } = c.get('services')
     const made = await createStaffToken(db, {
