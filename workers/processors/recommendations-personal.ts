@@ -45,9 +45,8 @@ export const PERSONAL_LIMITS = {
   /** A shopper who stops coming back stops costing memory. */
   recsTtlMs: 30 * 24 * 3_600_000,
   /**
-   * A list older than this is recomputed on the shopper's next event of any kind (not only on
-   * item events): a returning shopper's login or page view refreshes it before the offers
-   * step reads it.
+   * A list older than this is recomputed on the shopper's next login too (not only on item
+   * events), before a welcome-back offer reads it.
    */
   refreshAfterMs: 10 * 60_000,
 } as const

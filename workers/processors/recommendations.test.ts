@@ -176,11 +176,11 @@ describe('recommendations step', () => {
     expect(await t.redis.pttl(recs)).toBeGreaterThan(0)
   })
 
-  it("refreshes a returning shopper's stale list on an event of any kind, a fresh one not", async () => {
+  it("refreshes a returning shopper's stale list when they log in, a fresh one not", async () => {
     const t = await setup()
     const visit = (shopper: string, ts: number) => {
       const e = event(shopper, 'ProductViewed', 'x', ts)
-      return { ...e, type: 'PageViewed', props: {} } as StoredEvent
+      return { ...e, type: 'UserLoggedIn', props: {} } as StoredEvent
     }
     await t.run([
       event('s1', 'ProductViewed', 'a', T0),
@@ -196,7 +196,7 @@ describe('recommendations step', () => {
     // s1 comes back at once: the list is fresh and stays as it was.
     await t.run([visit('s1', T0 + 11 * MIN)])
     expect(await t.redis.zrange(recs, 0, -1)).not.toContain('c')
-    // The same list, made long enough ago: the next page view recomputes it.
+    // The same list, made long enough ago: the next login recomputes it.
     await t.redis.pexpire(recs, PERSONAL_LIMITS.recsTtlMs - PERSONAL_LIMITS.refreshAfterMs - 1_000)
     await t.run([visit('s1', T0 + 30 * MIN)])
     expect(await t.redis.zrange(recs, 0, -1)).toContain('c')

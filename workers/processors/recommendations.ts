@@ -100,11 +100,12 @@ export function createRecommendationsStep(
  * to the profile (they are dropped: their pairs were counted when they were applied), and the
  * history, purchases and interests. Shoppers left with no fresh events are not returned.
  *
- * A shopper whose events in the job are all of other kinds (a page view, a login: a shopper
- * coming back) gets their existing personal list recomputed when it is older than
- * PERSONAL_LIMITS.refreshAfterMs: the neighbours and trending it was made from have moved on
- * since. Their list's age costs one PTTL in this round trip; the stale ones' history, one more
- * round trip, at most once per refresh period per shopper.
+ * A shopper who logs in with no item event in the job (a shopper coming back) gets their
+ * existing personal list recomputed when it is older than PERSONAL_LIMITS.refreshAfterMs: the
+ * neighbours and trending it was made from have moved on since, and a welcome-back offer reads
+ * it next. Only logins: page views are the commonest events, and a job of page views alone
+ * makes no round trip here. The list is refreshed before the login merges the anonymous
+ * profile, so it does not yet hold this visit's anonymous browsing (the next item event adds it).
  */
 async function loadShoppers(
   redis: ScriptClient,
@@ -118,7 +119,7 @@ async function loadShoppers(
   for (const event of events) {
     const profile = profileOf(event)
     if (interactionsOf(event).length === 0) {
-      if (!shoppers.has(profile)) {
+      if (event.type === 'UserLoggedIn' && !shoppers.has(profile)) {
         others.set(profile, event.siteId)
       }
       continue
