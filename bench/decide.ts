@@ -137,6 +137,7 @@ async function main(): Promise<void> {
           profileOf,
           attributionMs: 86_400_000,
           maxEventAgeMs: Number.POSITIVE_INFINITY,
+          profileTtlMs: config.NUDGE_PROFILE_TTL,
         },
         db: database.db,
       },

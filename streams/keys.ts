@@ -31,7 +31,7 @@ export function createKeys(prefix: string) {
     rateIp: (siteId: string, ip: string) => `${prefix}rate:{${siteId}}:ip:${ip}`,
 
     // One shopper's live state: every key of a profile shares the profile's hash tag, so one
-    // Lua script can update all of them atomically (workers/scripts/apply-events-5.lua).
+    // Lua script can update all of them atomically (workers/scripts/apply-events-7.lua).
     /** Hash: score (+ score@, its reference time), n, n:<type>, first, last, purchases. */
     profile: (profileKey: string) => `${prefix}profile:{${profileKey}}`,
     /** Sorted set: ids of events already applied → receivedAt (the exactly-once marker). */

@@ -1,6 +1,6 @@
 /**
  * @module The live profile as stored in Redis: field names, the recent-event entry and the
- * decay every reader applies. Workers write it (workers/scripts/apply-events-5.lua, which cannot
+ * decay every reader applies. Workers write it (workers/scripts/apply-events-7.lua, which cannot
  * import this file and so repeats the names in its header); the api reads it. Renaming a field
  * here without migrating stored profiles makes every existing profile read as empty.
  */

@@ -54,6 +54,9 @@ function check<T>(reply: [Error | null, unknown] | undefined): T {
   return reply[1] as T
 }
 
+/** An anchor's TTL where the caller gives none (tools, tests): a year. */
+const ANCHOR_DEFAULT_TTL_MS = 365 * 24 * 3_600_000
+
 /**
  * Reads the state of each distinct profile (one pipeline).
  * @example const states = await readShoppers(redis, keys, [{ profile: 'sit_1:a:x', anchor: 'x' }])
@@ -62,8 +65,12 @@ export async function readShoppers(
   redis: Redis,
   keys: Keys,
   wanted: readonly { profile: string; anchor: string }[],
-  /** False for read-only callers (the admin preview): the anchor is read, never set. */
-  claimAnchor = true,
+  /**
+   * Sets a missing anchor to live this long (ms; the profile's TTL, renewed with the profile
+   * by workers/scripts/apply-events-7.lua), or false for read-only callers (the admin
+   * preview): the anchor is read, never set.
+   */
+  claimAnchor: number | false = ANCHOR_DEFAULT_TTL_MS,
 ): Promise<Map<string, ShopperState>> {
   const pipeline = redis.pipeline()
   for (const { profile, anchor } of wanted) {
@@ -71,8 +78,8 @@ export async function readShoppers(
     pipeline.hgetall(keys.profileInterests(profile))
     pipeline.zrange(keys.profileRecent(profile), 0, -1)
     pipeline.zrange(keys.profileOffers(profile), 0, -1, 'WITHSCORES')
-    if (claimAnchor) {
-      pipeline.set(keys.profileAnchor(profile), anchor, 'NX', 'GET')
+    if (claimAnchor !== false) {
+      pipeline.set(keys.profileAnchor(profile), anchor, 'PX', claimAnchor, 'NX', 'GET')
     } else {
       pipeline.get(keys.profileAnchor(profile))
     }
@@ -83,7 +90,7 @@ export async function readShoppers(
     const at = i * 5
     const recent: RecentEvent[] = []
     for (const raw of check<string[]>(replies[at + 2])) {
-      // Written by apply-events-5.lua from validated events: a shape check is enough here, and
+      // Written by apply-events-7.lua from validated events: a shape check is enough here, and
       // a full zod parse of 50 entries per shopper per job would cost more than the rules.
       const entry = JSON.parse(raw) as RecentEvent
       if (typeof entry?.type === 'string' && typeof entry.ts === 'number') {

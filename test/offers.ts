@@ -34,6 +34,7 @@ export async function offersRig(env: Record<string, string> = {}) {
     rules: rules.get,
     profileOf,
     attributionMs: t.config.NUDGE_ATTRIBUTION_WINDOW,
+    profileTtlMs: t.config.NUDGE_PROFILE_TTL,
     maxEventAgeMs: t.config.NUDGE_OFFER_MAX_AGE,
   }
   const processJob = createEventsPipeline({

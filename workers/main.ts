@@ -116,6 +116,7 @@ export async function startWorkers(
     delayed: delayedQueue,
     profileOf,
     attributionMs: config.NUDGE_ATTRIBUTION_WINDOW,
+    profileTtlMs: config.NUDGE_PROFILE_TTL,
     maxEventAgeMs: config.NUDGE_OFFER_MAX_AGE,
     onDecision: deps.metrics && ((decision) => deps.metrics?.offerDecisions.inc({ decision })),
   }

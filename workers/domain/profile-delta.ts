@@ -1,6 +1,6 @@
 /**
  * @module What one event adds to a shopper's profile, as data: pure, no I/O. The processor hands
- * the result to apply-events-5.lua, which adds it with exponential decay from the event's own
+ * the result to apply-events-7.lua, which adds it with exponential decay from the event's own
  * time, so the order events are applied in does not change the result.
  */
 import type { StoredEvent } from '../../streams/events'

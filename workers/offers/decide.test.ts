@@ -33,6 +33,8 @@ describe('offer decisions', () => {
       cta: { url: 'https://shop.example/shoes' },
     })
     expect(inbox[0]?.expiresAt).toBeGreaterThan(Date.now())
+    // The audience anchor claimed for this shopper expires with the profile.
+    expect(await rig.redis.pttl(rig.keys.profileAnchor(who))).toBeGreaterThan(0)
     // The same job again (a crash before completion) and a fourth click (cap 1 a day): nothing new.
     await rig.run([third])
     await rig.run([click(5, now)])

@@ -103,7 +103,7 @@ export async function decideOffers(
     deps.redis,
     deps.keys,
     [...wanted].map(([profile, anchor]) => ({ profile, anchor })),
-    work.some((w) => w.site !== undefined),
+    work.some((w) => w.site !== undefined) && deps.profileTtlMs,
   )
   const rows: OutcomeRow[] = []
   const traces: [string, TraceBuilder][] = []

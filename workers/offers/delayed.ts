@@ -101,9 +101,12 @@ export async function fireDelayed(
     return []
   }
   const unless = rule.rule.trigger.unless
-  const states = await readShoppers(deps.redis, deps.keys, [
-    { profile: job.profile, anchor: job.anchor },
-  ])
+  const states = await readShoppers(
+    deps.redis,
+    deps.keys,
+    [{ profile: job.profile, anchor: job.anchor }],
+    deps.profileTtlMs,
+  )
   const state = states.get(job.profile) as ShopperState
   if (unless !== undefined && Number(state.profile[countField(unless)] ?? 0) > job.unlessCount) {
     trace.decision = 'cancelled'

@@ -28,6 +28,8 @@ export type OfferDeps = {
   profileOf: (event: StoredEvent) => string
   attributionMs: number
   maxEventAgeMs: number
+  /** NUDGE_PROFILE_TTL: an audience anchor set here lives as long as the profile. */
+  profileTtlMs: number
   /** Counts decisions by outcome (runtime/metrics.ts `offerDecisions`). */
   onDecision?: (decision: Trace['decision']) => void
 }

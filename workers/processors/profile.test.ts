@@ -196,10 +196,44 @@ describe('profile processor', () => {
       expect(ttl, key).toBeGreaterThan(50_000)
       expect(ttl, key).toBeLessThanOrEqual(60_000)
     }
-    // A later event renews them all.
+    // A later event renews them all, and the merge marker and audience anchor with them.
     await s.redis.pexpire(s.keys.profile(who), 1_000)
+    await s.redis.set(s.keys.profileAnchor(who), 'anon-1')
+    await s.redis.sadd(s.keys.profileMerged(who), 'sit_t:a:other')
     await applyProfiles({ ...s, ttlMs: 120_000 }, [viewed('t2', T0 + HOUR)], T0)
-    expect(await s.redis.pttl(s.keys.profile(who))).toBeGreaterThan(60_000)
+    for (const key of [s.keys.profile(who), s.keys.profileAnchor(who), s.keys.profileMerged(who)]) {
+      expect(await s.redis.pttl(key), key).toBeGreaterThan(60_000)
+    }
+  })
+
+  it('gives the keys a login merge writes the profile TTL, the merge marker too', async () => {
+    const s = { ...(await store()), ttlMs: 60_000 }
+    const order: StoredEvent = {
+      ...viewed('m0', T0),
+      type: 'OrderCompleted',
+      props: { orderId: 'o', products: [{ productId: 'x', category: 'Shoes' }] },
+    } as StoredEvent
+    await applyProfiles(s, [order], T0)
+    const login = {
+      ...viewed('m1', T0 + HOUR),
+      type: 'UserLoggedIn',
+      userId: 'u-9',
+      verified: true,
+      props: {},
+    } as StoredEvent
+    // The login alone is merged (its own apply is skipped here): the user's bought and
+    // interests keys are created by the merge, and must expire too.
+    await mergeOnLogin(s, [login])
+    const user = 'sit_t:u:u-9'
+    for (const key of [
+      s.keys.profileBought(user),
+      s.keys.profileInterests(user),
+      s.keys.profileMerged(user),
+    ]) {
+      const ttl = await s.redis.pttl(key)
+      expect(ttl, key).toBeGreaterThan(0)
+      expect(ttl, key).toBeLessThanOrEqual(60_000)
+    }
   })
 
   it('keeps the strongest interests past the cap, weighing old ones at their decayed value', async () => {

@@ -1,6 +1,6 @@
 /**
  * @module The profile processor: applies a job's events to each shopper's live profile, exactly
- * once per event id (apply-events-5.lua, one call per shopper per job), and merges an anonymous profile into the user's on a
+ * once per event id (apply-events-7.lua, one call per shopper per job), and merges an anonymous profile into the user's on a
  * proven login, exactly once per pair (merge-profile-6.lua). One round trip per step per job.
  */
 import type { ChainableCommander, Redis } from 'ioredis'
@@ -99,7 +99,7 @@ export function byProfile(events: readonly StoredEvent[]): Map<string, StoredEve
 }
 
 /**
- * Applies events to their profiles, one apply-events-5.lua call per shopper, in one round trip
+ * Applies events to their profiles, one apply-events-7.lua call per shopper, in one round trip
  * with `before` (other steps' writes, sent ahead of the profiles); resolves to how many events
  * were new (the rest were applied before and changed nothing).
  * @example const applied = await applyProfiles(store, job.events, Date.now())
@@ -127,6 +127,9 @@ export async function applyProfiles(
     const weights = bySite.get(group[0]?.siteId ?? '') ?? store.weights
     const args: (string | number)[] = [
       ...profileKeys(store.keys, profile),
+      // Renewed with the profile: a merge marker or audience anchor never outlives it.
+      store.keys.profileMerged(profile),
+      store.keys.profileAnchor(profile),
       // The site's own half-life: readers decay with the same one (findEventWeights).
       weights.halfLifeMs,
       store.recentCap,
@@ -199,6 +202,7 @@ export async function mergeOnLogin(
       JSON.stringify(snapshot),
       weights.halfLifeMs,
       store.recentCap,
+      store.ttlMs ?? PROFILE_DEFAULT_TTL_MS,
     )
   }
 }

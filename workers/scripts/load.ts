@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis'
 const read = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8')
 
 const SCRIPTS = {
-  nudgeApplyEvents: { numberOfKeys: 5, lua: read('apply-events-5.lua') },
+  nudgeApplyEvents: { numberOfKeys: 7, lua: read('apply-events-7.lua') },
   nudgeMergeProfile: { numberOfKeys: 6, lua: read('merge-profile-6.lua') },
   nudgeRecItem: { numberOfKeys: 2, lua: read('rec-item-2.lua') },
   // Its key count varies (one key per set): the caller passes it first.

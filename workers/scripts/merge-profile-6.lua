@@ -2,12 +2,14 @@
 --- anonymous profile lives in another slot, so the caller reads it first and passes it here
 --- as JSON; what makes the merge happen once is the marker set in the user's slot.
 ---
---- KEYS[1..5]  the user's profile, applied, recent, bought and interests keys (see apply-events-5)
+--- KEYS[1..5]  the user's profile, applied, recent, bought and interests keys (see apply-events-7)
 --- KEYS[6]     profile:{user}:merged  set of profile keys already merged in
 --- ARGV[1]     the anonymous profile key
 --- ARGV[2]     JSON { profile = {field = value}, interests = {field = value},
 ---                    recent = {{json, ts}, …}, bought = {{item, ts}, …} }
 --- ARGV[3]     half-life (ms)   ARGV[4]  recent cap
+--- ARGV[5]     TTL (ms) of the six keys, as apply-events-7.lua sets it (the merge may create
+---             the user's keys, and may be the user's last write)
 ---
 --- Returns 1 when merged, 0 when this anonymous profile was merged before.
 --- Counts add up, first/last take min/max, decayed sums (score, interests) add as decayed sums,
@@ -61,5 +63,8 @@ if redis.call('ZCARD', KEYS[3]) > cap then
 end
 for _, pair in ipairs(anon.bought) do
   redis.call('ZADD', KEYS[4], 'GT', pair[2], pair[1])
+end
+for _, key in ipairs(KEYS) do
+  redis.call('PEXPIRE', key, ARGV[5])
 end
 return 1

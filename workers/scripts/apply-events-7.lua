@@ -9,9 +9,11 @@
 --- KEYS[3]  profile:{u}:recent     zset: recent-event JSON → event time, capped
 --- KEYS[4]  profile:{u}:bought     zset: item → time of last purchase
 --- KEYS[5]  profile:{u}:interests  hash: <category> → value, <category>@ → its ref time
+--- KEYS[6]  profile:{u}:merged     set: profiles merged in (merge-profile-6.lua); only its TTL
+--- KEYS[7]  profile:{u}:anchor     string: the audience anchor (streams/rule-facts.ts); only its TTL
 --- ARGV[1]  half-life (ms)         ARGV[2]  recent cap          ARGV[3]  interests cap
 --- ARGV[4]  drop markers with receivedAt below this (ms): the log no longer holds those events
---- ARGV[5]  TTL (ms) of the five keys, refreshed by every call that applies an event: a shopper
+--- ARGV[5]  TTL (ms) of the seven keys, refreshed by every call that applies an event: a shopper
 ---          gone that long leaves no memory behind (PostgreSQL keeps the last snapshot)
 --- ARGV[6..] per event, in job order, 8 fields then its items bought:
 ---          id, receivedAt (ms), event time ts (ms), type, score weight, category or '',
