@@ -8,6 +8,7 @@
  * nothing was kept and a retry will help. 2xx is sent only after Redis holds the events.
  */
 
+import { isIP } from 'node:net'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Context } from 'hono'
 import { originAllowed } from '../drizzle/origins'
@@ -122,8 +123,10 @@ export async function authorize(
 /** The client's IP (X-Forwarded-For only with NUDGE_TRUST_PROXY), for per-IP limits. */
 export function clientIp(c: Context<HonoEnv>): string | undefined {
   if (c.get('services').config.NUDGE_TRUST_PROXY) {
-    const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim()
-    if (forwarded) {
+    // The last address: the one the proxy in front of Nudge saw and appended. Earlier ones are
+    // whatever the client wrote, so taking the first would let anyone pick their own bucket.
+    const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim()
+    if (forwarded && isIP(forwarded) !== 0) {
       return forwarded
     }
   }

@@ -15,6 +15,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import type { Context } from 'hono'
 import type { Redis } from 'ioredis'
 import { createKeys } from '../../streams/keys'
@@ -43,8 +44,30 @@ export function loginKeys(prefix: string) {
   return {
     email: (email: string) =>
       keys.loginEmail(createHash('sha256').update(email.toLowerCase()).digest('hex').slice(0, 32)),
-    ip: (ip: string) => keys.loginIp(ip),
+    ip: (ip: string) => keys.loginIp(ipBucket(ip)),
   }
+}
+
+/**
+ * The bucket an address counts in: an IPv4 address itself, an IPv6 address by its /64 (one
+ * host usually holds a whole /64 and could otherwise take a fresh address per guess).
+ */
+export function ipBucket(ip: string): string {
+  // An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d: it is an IPv4 address.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1]
+  if (mapped !== undefined || isIP(ip) !== 6) {
+    return (mapped ?? ip).slice(0, 64)
+  }
+  const [head = '', tail = ''] = ip.split('::')
+  const left = head === '' ? [] : head.split(':')
+  const right = tail === '' ? [] : tail.split(':')
+  const groups = ip.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (Number.parseInt(g, 16) || 0).toString(16))
+    .join(':')}::/64`
 }
 
 /** One attempt taken: pass it back on success. */
