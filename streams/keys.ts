@@ -82,9 +82,12 @@ export function createKeys(prefix: string) {
     rulesChanged: () => `${prefix}rules:changed`,
     /**
      * Sorted sets of failed staff sign-ins → time, per email (its SHA-256, 32 hex: no addresses
-     * in Redis) and per client IP, in one slot (api/admin/login-limit.ts).
+     * in Redis), per email and client address, and per client address, in one slot
+     * (api/admin/login-limit.ts).
      */
     loginEmail: (emailHash: string) => `${prefix}login:{attempts}:email:${emailHash}`,
+    loginEmailFrom: (emailHash: string, address: string) =>
+      `${prefix}login:{attempts}:email:${emailHash}:from:${address}`,
     loginIp: (ip: string) => `${prefix}login:{attempts}:ip:${ip}`,
 
     // Recommendations of one site. Item-level sets live in the item's own slot.

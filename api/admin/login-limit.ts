@@ -1,11 +1,14 @@
 /**
- * @module How many wrong passwords staff sign-in accepts: at most LOGIN_LIMITS.perEmail failed
- * attempts per email and LOGIN_LIMITS.perIp per client IP within a sliding LOGIN_LIMITS.windowMs,
- * kept in Redis so every api process shares them; then 429 with Retry-After. A successful
- * sign-in forgets the email's failures and does not count against the IP. A wrong current
- * password on a password change counts as a failed attempt of that email too.
+ * @module How many wrong passwords staff sign-in accepts within a sliding LOGIN_LIMITS.windowMs:
+ * LOGIN_LIMITS.perEmail per email from one client address, perEmailEverywhere per email from all
+ * addresses together, and perIp per address whatever the emails; kept in Redis so every api
+ * process shares them; then 429 with Retry-After. Counting an email per address first means a
+ * stranger's wrong passwords from elsewhere do not lock the member out; the looser count over
+ * all addresses still slows guessing spread over many. A successful sign-in forgets the email's
+ * failures and does not count against the address. A wrong current password on a password
+ * change counts as a failed attempt of that email too.
  *
- * Each attempt is taken (take-attempt-2.lua) before the password is checked, so a burst of
+ * Each attempt is taken (take-attempt-3.lua) before the password is checked, so a burst of
  * parallel guesses cannot all pass before the first failure is counted, and refusals cost no
  * scrypt work. Unknown emails are counted exactly like known ones, so a 429 tells nothing about
  * who has an account.
@@ -24,7 +27,7 @@ import { ApiError } from '../errors'
 import { clientIp } from '../ingest'
 
 const TAKE_ATTEMPT_LUA = readFileSync(
-  new URL('./scripts/take-attempt-2.lua', import.meta.url),
+  new URL('./scripts/take-attempt-3.lua', import.meta.url),
   'utf8',
 )
 
@@ -32,18 +35,25 @@ const TAKE_ATTEMPT_LUA = readFileSync(
 export const LOGIN_LIMITS = {
   /** The sliding window failed attempts are counted in. */
   windowMs: 15 * 60_000,
-  /** Failed attempts per email (over all its sites) within the window. */
+  /** Failed attempts per email from one client address within the window. */
   perEmail: 10,
-  /** Failed attempts per client IP (any emails) within the window. */
+  /**
+   * Failed attempts per email from all addresses together: slows guessing spread over many
+   * addresses, while a stranger's 10 wrong passwords from elsewhere do not lock the member out.
+   */
+  perEmailEverywhere: 100,
+  /** Failed attempts per client address (any emails) within the window. */
   perIp: 50,
 } as const
 
 /** The sign-in limit's keys (streams/keys.ts), by email and by client IP. */
 export function loginKeys(prefix: string) {
   const keys = createKeys(prefix)
+  const hash = (email: string) =>
+    createHash('sha256').update(email.toLowerCase()).digest('hex').slice(0, 32)
   return {
-    email: (email: string) =>
-      keys.loginEmail(createHash('sha256').update(email.toLowerCase()).digest('hex').slice(0, 32)),
+    email: (email: string) => keys.loginEmail(hash(email)),
+    emailFrom: (email: string, ip: string) => keys.loginEmailFrom(hash(email), ipBucket(ip)),
     ip: (ip: string) => keys.loginIp(ipBucket(ip)),
   }
 }
@@ -85,11 +95,7 @@ export type LoginLimiter = {
 }
 
 type TakeClient = Redis & {
-  nudgeTakeAttempt(
-    email: string,
-    ip: string,
-    ...args: (number | string)[]
-  ): Promise<[number, number, number]>
+  nudgeTakeAttempt(...keysAndArgs: (number | string)[]): Promise<[number, number, number]>
 }
 
 /**
@@ -100,28 +106,31 @@ type TakeClient = Redis & {
 export function createLoginLimiter(redis: Redis, prefix: string): LoginLimiter {
   const client = redis as TakeClient
   if (typeof client.nudgeTakeAttempt !== 'function') {
-    redis.defineCommand('nudgeTakeAttempt', { numberOfKeys: 2, lua: TAKE_ATTEMPT_LUA })
+    redis.defineCommand('nudgeTakeAttempt', { numberOfKeys: 3, lua: TAKE_ATTEMPT_LUA })
   }
   const keys = loginKeys(prefix)
   return {
     async take(email, ip, now = Date.now()) {
       const id = `${now}-${randomBytes(6).toString('hex')}`
       const [taken, waitMs, which] = await client.nudgeTakeAttempt(
+        keys.emailFrom(email, ip),
         keys.email(email),
         keys.ip(ip),
         now,
         LOGIN_LIMITS.windowMs,
         LOGIN_LIMITS.perEmail,
+        LOGIN_LIMITS.perEmailEverywhere,
         LOGIN_LIMITS.perIp,
         id,
       )
       return taken === 1
         ? { ok: true, attempt: { email, ip, id } }
-        : { ok: false, retryAfterMs: waitMs, over: which === 1 ? 'email' : 'ip' }
+        : { ok: false, retryAfterMs: waitMs, over: which === 3 ? 'ip' : 'email' }
     },
     async succeeded(attempt) {
       await redis
         .multi()
+        .del(keys.emailFrom(attempt.email, attempt.ip))
         .del(keys.email(attempt.email))
         .zrem(keys.ip(attempt.ip), attempt.id)
         .exec()

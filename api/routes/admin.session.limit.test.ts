@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { adminApi, PASSWORD } from '../../test/admin'
 import { serveApp } from '../../test/serve'
-import { LOGIN_LIMITS, loginKeys } from '../admin/login-limit'
+import { createLoginLimiter, LOGIN_LIMITS, loginKeys } from '../admin/login-limit'
 
 type Api = Awaited<ReturnType<typeof adminApi>>
 
@@ -28,7 +28,12 @@ async function fail(t: Api, email: string, times: number, headers: Record<string
 
 describe('sign-in limit', () => {
   it('states its limits as constants', () => {
-    expect(LOGIN_LIMITS).toEqual({ windowMs: 15 * 60_000, perEmail: 10, perIp: 50 })
+    expect(LOGIN_LIMITS).toEqual({
+      windowMs: 15 * 60_000,
+      perEmail: 10,
+      perEmailEverywhere: 100,
+      perIp: 50,
+    })
   })
 
   it('answers 429 with Retry-After after 10 failures for an email, even to the right password', async () => {
@@ -68,6 +73,23 @@ describe('sign-in limit', () => {
     // The full allowance again: without the reset the second of these would be refused.
     await fail(t, 'admin@shop.example', LOGIN_LIMITS.perEmail)
     expect((await login(t, 'admin@shop.example', PASSWORD)).status).toBe(429)
+  })
+
+  it('does not let a stranger lock a member out from another address, up to 100 everywhere', async () => {
+    const t = await adminApi({ NUDGE_TRUST_PROXY: 'true' })
+    const from = (ip: string) => ({ 'x-forwarded-for': ip })
+    await fail(t, 'admin@shop.example', LOGIN_LIMITS.perEmail, from('203.0.113.66'))
+    expect((await login(t, 'admin@shop.example', PASSWORD, from('203.0.113.66'))).status).toBe(429)
+    // The member, elsewhere, signs in.
+    expect((await login(t, 'admin@shop.example', PASSWORD, from('198.51.100.2'))).status).toBe(200)
+    // Guesses spread over many addresses still stop at 100 for the email (no scrypt needed to
+    // count them: the limiter alone).
+    const limiter = createLoginLimiter(t.redis, t.prefix)
+    for (let i = 0; i < LOGIN_LIMITS.perEmailEverywhere; i++) {
+      expect((await limiter.take('member@shop.example', `192.0.2.${i % 250}`)).ok).toBe(true)
+    }
+    const refused = await limiter.take('member@shop.example', '198.51.100.77')
+    expect(refused).toMatchObject({ ok: false, over: 'email' })
   })
 
   it('answers 429 after 50 failures from one IP, whatever the emails; other IPs go on', async () => {
