@@ -36,6 +36,10 @@ describe('nudge staff', () => {
     expect(await verifyPassword('a long passphrasf', account?.passwordHash ?? '')).toBe(false)
     expect(await staff(['create', '--site', a, '--email', 'me@shop.example'])).toBe(1)
     expect(await staff(['create', '--site', a, '--email', 'x@shop.example'], 'short')).toBe(2)
+    // Longer than sign-in reads: it could be set, never used.
+    expect(
+      await staff(['create', '--site', a, '--email', 'x@shop.example'], 'x'.repeat(1025)),
+    ).toBe(2)
     expect(
       await staff(['create', '--site', a, '--email', 'y@shop.example', '--role', 'boss']),
     ).toBe(2)

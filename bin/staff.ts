@@ -19,7 +19,7 @@ import {
   tokenIsLive,
 } from '../drizzle/queries/staff-tokens'
 import { STAFF_ROLES, type StaffRole } from '../drizzle/schema/offers'
-import { hashPassword, MIN_PASSWORD_LENGTH } from '../runtime/passwords'
+import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../runtime/passwords'
 
 export const STAFF_USAGE = `Usage: nudge staff <command>
 
@@ -98,8 +98,10 @@ export async function runStaffCommand(argv: string[], deps: StaffDeps): Promise<
       return 2
     }
     const password = await deps.readPassword()
-    if (password.length < MIN_PASSWORD_LENGTH) {
-      deps.out(`The password needs at least ${MIN_PASSWORD_LENGTH} characters.`)
+    if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+      deps.out(
+        `The password needs ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters (sign-in reads no more).`,
+      )
       return 2
     }
     const existing = await findStaffByEmail(deps.db, values.email as string)

@@ -74,7 +74,10 @@ export function profileDelta(event: StoredEvent, weights: Weights): ProfileDelta
   const about = itemOf(event)
   const lines =
     event.type === 'OrderCompleted' || event.type === 'CheckoutStarted' ? event.props.products : []
-  const category = about?.category ?? lines.find((line) => line.category)?.category
+  // A trailing '@' is how the interests hash marks a category's reference time (`Shoes@`): a
+  // category named so would collide with it, so it loses its trailing '@'s.
+  const named = about?.category ?? lines.find((line) => line.category)?.category
+  const category = named?.replace(/@+$/, '') || undefined
   const recent: RecentEvent = { id: event.id, type: event.type, ts: event.ts }
   if (about) {
     recent.item = about.item

@@ -187,11 +187,13 @@ if #categoryOrder > 0 then
     end
     table.sort(values, function(x, y) return x[2] < y[2] end)
     local drop = {}
-    for d = 1, over do
+    for d = 1, math.min(over, #values) do
       drop[#drop + 1] = values[d][1]
       drop[#drop + 1] = values[d][1] .. '@'
     end
-    redis.call('HDEL', interests, unpack(drop))
+    if #drop > 0 then
+      redis.call('HDEL', interests, unpack(drop))
+    end
   end
 end
 
