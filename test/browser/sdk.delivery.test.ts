@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TEST_REDIS_URL } from '../redis'
 import { tcpProxy } from '../tcp-proxy'
-import { launchBrowser, type Stack, snippetPage, startStack, waitFor } from './support'
+import { launchBrowser, snippetPage, startStack, waitFor } from './support'
 
 let browser: Browser
 beforeAll(async () => {
@@ -55,11 +55,6 @@ function stored(page: Page): Promise<string[]> {
 
 function productIds(events: { props: unknown }[]): string[] {
   return events.map((e) => (e.props as { productId: string }).productId).sort()
-}
-
-function expectNoResends(stack: Stack): void {
-  const sent = stack.sentIds()
-  expect(sent.length, JSON.stringify(stack.calls)).toBe(new Set(sent).size)
 }
 
 describe('delivery', () => {
