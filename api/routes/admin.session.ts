@@ -11,7 +11,7 @@ import type { Hono } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { z } from 'zod'
 import {
-  createSession,
+  createSessionFor,
   deleteSession,
   findSession,
   findStaffByEmail,
@@ -68,7 +68,16 @@ export function register(app: Hono<HonoEnv>): void {
       })
     }
     const staff = matching[0] as (typeof matching)[number]
-    const session = await createSession(db, staff.id, config.NUDGE_SESSION_TTL)
+    const session = await createSessionFor(
+      db,
+      staff.id,
+      staff.passwordHash,
+      config.NUDGE_SESSION_TTL,
+    )
+    if (!session) {
+      // The password changed while this sign-in was checking the old one.
+      throw new ApiError('UNAUTHORIZED', 'Email or password is wrong.')
+    }
     setCookie(c, SESSION_COOKIE, session.id, {
       httpOnly: true,
       sameSite: 'Strict',

@@ -55,6 +55,32 @@ export async function createSession(
   return { id, csrfToken, expiresAt }
 }
 
+/**
+ * A sign-in's session, made only if the password it checked is still the member's: undefined
+ * when it changed meanwhile. The row lock orders it against a password change (which ends the
+ * other sessions after updating the hash), so a sign-in with the old password can never leave a
+ * session behind the change.
+ * @example const session = await createSessionFor(db, staff.id, staff.passwordHash, ttl)
+ */
+export async function createSessionFor(
+  db: Db,
+  staffId: string,
+  checkedHash: string,
+  ttlMs: number,
+): Promise<{ id: string; csrfToken: string; expiresAt: Date } | undefined> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .select({ passwordHash: staff.passwordHash })
+      .from(staff)
+      .where(eq(staff.id, staffId))
+      .for('update')
+    if (row?.passwordHash !== checkedHash) {
+      return undefined
+    }
+    return createSession(tx as unknown as Db, staffId, ttlMs)
+  })
+}
+
 /** The staff member of a live session, with its CSRF token; undefined when unknown or expired. */
 export async function findSession(
   db: Db,
