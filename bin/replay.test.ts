@@ -3,14 +3,11 @@
  * into fresh prefixes, must give the same profiles — counts exactly, scores within rounding.
  */
 import type { Redis } from 'ioredis'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Config } from '../runtime/config'
-import { createLogger } from '../runtime/logger'
 import type { Keys } from '../streams/keys'
-import { basic, type TestApi, testApi } from '../test/harness'
-import { TEST_REDIS_URL } from '../test/redis'
+import { basic, type TestApi, testApi, testWorkers } from '../test/harness'
 import { DEFAULT_WEIGHTS } from '../workers/domain/profile-delta'
-import { startWorkers } from '../workers/main'
 import { createEventsProcessor } from '../workers/processors/events'
 import { PROFILE_LIMITS } from '../workers/processors/profile'
 import { createRecommendationsStep } from '../workers/processors/recommendations'
@@ -188,14 +185,7 @@ function expectSameProfiles(replayed: Snapshot, live: Snapshot): void {
 
 async function liveHistory(): Promise<{ t: TestApi; live: Snapshot; sent: number }> {
   const t = await testApi()
-  const workers = await startWorkers({
-    config: t.config,
-    logger: createLogger({ level: 'silent', role: 'workers' }),
-    redis: t.redis,
-    redisUrl: TEST_REDIS_URL,
-    db: t.db,
-  })
-  onTestFinished(() => workers.close())
+  const workers = await testWorkers(t)
   const next = random(7)
   let sent = 0
   const anon = Array.from({ length: 8 }, (_, s) =>

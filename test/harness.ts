@@ -14,6 +14,7 @@ import { createMetrics } from '../runtime/metrics'
 import { createRedis, waitReady } from '../runtime/redis'
 import { createSecretBox } from '../runtime/secret-box'
 import { deriveServerKeys } from '../runtime/secret-key'
+import { startWorkers } from '../workers/main'
 import { testDb } from './db'
 import { TEST_REDIS_URL, testRedis } from './redis'
 
@@ -99,4 +100,21 @@ export function productViewed(overrides: Record<string, unknown> = {}) {
     props: { productId: 'p1', category: 'Shoes', price: 89.9, currency: 'EUR' },
     ...overrides,
   }
+}
+
+/**
+ * The workers role (pump, processors, maintenance) on the test's keys and database, as
+ * `nudge start --role workers` runs it, closed when the test ends.
+ * @example const workers = await testWorkers(t); await workers.rules.reload()
+ */
+export async function testWorkers(t: Pick<TestApi, 'config' | 'redis' | 'db'>) {
+  const workers = await startWorkers({
+    config: t.config,
+    logger: createLogger({ level: 'silent', role: 'workers' }),
+    redis: t.redis,
+    redisUrl: TEST_REDIS_URL,
+    db: t.db,
+  })
+  onTestFinished(() => workers.close())
+  return workers
 }

@@ -4,13 +4,11 @@
  * page through the real gateway — acked once, and not shown again after a reload.
  */
 import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRule } from '../../drizzle/queries/rules'
-import { createLogger } from '../../runtime/logger'
 import { ruleInput } from '../../streams/rules'
-import { startWorkers } from '../../workers/main'
 import { EXAMPLE_RULES } from '../fixtures/rules'
-import { TEST_REDIS_URL } from '../redis'
+import { testWorkers } from '../harness'
 import { launchBrowser, snippetPage, startStack, waitFor } from './support'
 
 let browser: Browser
@@ -37,14 +35,7 @@ describe('click → offer on the page', () => {
       status: 'active',
       actor: 'test',
     })
-    const workers = await startWorkers({
-      config: stack.config,
-      logger: createLogger({ level: 'silent', role: 'workers' }),
-      redis: stack.redis,
-      redisUrl: TEST_REDIS_URL,
-      db: stack.db,
-    })
-    onTestFinished(() => workers.close())
+    const workers = await testWorkers(stack)
     await workers.rules.reload()
 
     const url = stack.page(

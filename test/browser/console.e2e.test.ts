@@ -5,12 +5,9 @@
  * through POST /v1/events, watch the delivered count move, read the results, pause the rule.
  */
 import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { createLogger } from '../../runtime/logger'
-import { startWorkers } from '../../workers/main'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signIn } from '../admin'
-import { basic } from '../harness'
-import { TEST_REDIS_URL } from '../redis'
+import { basic, testWorkers } from '../harness'
 import {
   type ConsoleStack,
   fillShoeRule,
@@ -32,14 +29,7 @@ describe('console end to end', () => {
   it('builds, previews, activates, delivers and pauses the shoe rule', async () => {
     const stack = await startStack()
     await signIn(stack, stack.site.site.id)
-    const workers = await startWorkers({
-      config: stack.config,
-      logger: createLogger({ level: 'silent', role: 'workers' }),
-      redis: stack.redis,
-      redisUrl: TEST_REDIS_URL,
-      db: stack.db,
-    })
-    onTestFinished(() => workers.close())
+    const workers = await testWorkers(stack)
     const url = stack.apiUrl
     const { page } = await openPage(browser)
     await signInThroughForm(page, { ...stack, url } as unknown as ConsoleStack)

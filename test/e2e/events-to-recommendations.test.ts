@@ -1,10 +1,7 @@
 /** Events sent through the api change similar, trending and personal answers within milliseconds. */
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { RecommendationsResponse } from '../../api/routes/recommendations.get'
-import { createLogger } from '../../runtime/logger'
-import { startWorkers } from '../../workers/main'
-import { basic, productViewed, type TestApi, testApi } from '../harness'
-import { TEST_REDIS_URL } from '../redis'
+import { basic, productViewed, type TestApi, testApi, testWorkers } from '../harness'
 import { until } from '../until'
 
 async function send(t: TestApi, events: unknown[]): Promise<void> {
@@ -30,14 +27,7 @@ const first = (r: RecommendationsResponse | undefined) => r?.items[0]?.productId
 describe('ingest → pump → workers → recommendations api', () => {
   it('shows a shopper’s views in similar, trending and another shopper’s personal list', async () => {
     const t = await testApi()
-    const workers = await startWorkers({
-      config: t.config,
-      logger: createLogger({ level: 'silent', role: 'workers' }),
-      redis: t.redis,
-      redisUrl: TEST_REDIS_URL,
-      db: t.db,
-    })
-    onTestFinished(() => workers.close())
+    await testWorkers(t)
     const view = (shopper: string, productId: string, ts: number) =>
       productViewed({
         anonymousId: shopper,

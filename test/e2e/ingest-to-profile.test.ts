@@ -1,23 +1,13 @@
 /** Events sent through the api change the shopper's profile within milliseconds. */
-import { describe, expect, it, onTestFinished } from 'vitest'
-import { createLogger } from '../../runtime/logger'
+import { describe, expect, it } from 'vitest'
 import { createKeys } from '../../streams/keys'
-import { startWorkers } from '../../workers/main'
-import { basic, productViewed, testApi } from '../harness'
-import { TEST_REDIS_URL } from '../redis'
+import { basic, productViewed, testApi, testWorkers } from '../harness'
 import { until } from '../until'
 
 describe('ingest → pump → workers → profile', () => {
   it('updates the profile of the shopper who sent the events, once each', async () => {
     const t = await testApi()
-    const workers = await startWorkers({
-      config: t.config,
-      logger: createLogger({ level: 'silent', role: 'workers' }),
-      redis: t.redis,
-      redisUrl: TEST_REDIS_URL,
-      db: t.db,
-    })
-    onTestFinished(() => workers.close())
+    await testWorkers(t)
     const keys = createKeys(t.prefix)
     const events = [
       productViewed({ anonymousId: 'shopper-1' }),

@@ -4,27 +4,18 @@
  */
 import { Redis } from 'ioredis'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { createLogger } from '../../runtime/logger'
 import { createKeys } from '../../streams/keys'
 import { offer } from '../../streams/offers'
-import { startWorkers } from '../../workers/main'
 import { adminApi } from '../admin'
 import { EXAMPLE_RULES } from '../fixtures/rules'
-import { basic } from '../harness'
+import { basic, testWorkers } from '../harness'
 import { TEST_REDIS_URL } from '../redis'
 import { until } from '../until'
 
 describe('admin rule → event → offer in the inbox', () => {
   it('delivers the shoe offer to the shopper who earned it, and a rule change takes effect within a second', async () => {
     const t = await adminApi()
-    const workers = await startWorkers({
-      config: t.config,
-      logger: createLogger({ level: 'silent', role: 'workers' }),
-      redis: t.redis,
-      redisUrl: TEST_REDIS_URL,
-      db: t.db,
-    })
-    onTestFinished(() => workers.close())
+    await testWorkers(t)
     const keys = createKeys(t.prefix)
     const site = t.site.site.id
     const who = `${site}:a:shoe-fan`

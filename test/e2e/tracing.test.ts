@@ -10,27 +10,14 @@ import { createLogger } from '../../runtime/logger'
 import { startTelemetry, tracingEnabled } from '../../runtime/telemetry'
 import { createKeys } from '../../streams/keys'
 import { partitionOf, profileKey } from '../../streams/partition'
-import { startWorkers } from '../../workers/main'
-import { basic, productViewed, type TestApi, testApi } from '../harness'
+import { basic, productViewed, type TestApi, testApi, testWorkers } from '../harness'
 import { readLog } from '../log'
 import { OTLP_KIND, otlpReceiver, type ReceivedSpan } from '../otlp'
-import { TEST_REDIS_URL } from '../redis'
 import { serveApp } from '../serve'
 import { until } from '../until'
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex')
 const newTraceparent = () => `00-${hex(16)}-${hex(8)}-01`
-
-async function withWorkers(t: TestApi): Promise<void> {
-  const workers = await startWorkers({
-    config: t.config,
-    logger: createLogger({ level: 'silent', role: 'workers' }),
-    redis: t.redis,
-    redisUrl: TEST_REDIS_URL,
-    db: t.db,
-  })
-  onTestFinished(() => workers.close())
-}
 
 /** An anonymousId whose profile lives in another partition than `other`'s. */
 function elsewhere(t: TestApi, other: string, base: string): string {
@@ -62,7 +49,7 @@ describe('OpenTelemetry traces', () => {
       role: 'api',
       destination: { write: (line: string) => logLines.push(line) },
     })
-    await withWorkers(t)
+    await testWorkers(t)
     const { url } = await serveApp(t.app)
 
     const shopperA = `shopper-a-${hex(4)}`
@@ -205,7 +192,7 @@ describe('OpenTelemetry traces', () => {
       role: 'api',
       destination: { write: (line: string) => logLines.push(line) },
     })
-    await withWorkers(t)
+    await testWorkers(t)
     const { url } = await serveApp(t.app)
     const shopper = `shopper-off-${hex(4)}`
     const own = newTraceparent()
