@@ -54,6 +54,40 @@ function check<T>(reply: [Error | null, unknown] | undefined): T {
   return reply[1] as T
 }
 
+/**
+ * The offers each profile was given (its offers set), nothing else of its state: for outcomes
+ * that may concern a profile other than the event's (offers got before a login).
+ * @example const offers = await readPastOffers(redis, keys, ['sit_1:a:x'])
+ */
+export async function readPastOffers(
+  redis: Redis,
+  keys: Keys,
+  profiles: readonly string[],
+): Promise<Map<string, PastOffer[]>> {
+  const out = new Map<string, PastOffer[]>()
+  if (profiles.length === 0) {
+    return out
+  }
+  const pipeline = redis.pipeline()
+  for (const profile of profiles) {
+    pipeline.zrange(keys.profileOffers(profile), 0, -1, 'WITHSCORES')
+  }
+  const replies = (await pipeline.exec()) ?? []
+  profiles.forEach((profile, i) => out.set(profile, parseOffers(check<string[]>(replies[i]))))
+  return out
+}
+
+function parseOffers(flat: readonly string[]): PastOffer[] {
+  const offers: PastOffer[] = []
+  for (let j = 0; j < flat.length; j += 2) {
+    const offer = parseOfferMember(flat[j] as string, Number(flat[j + 1]))
+    if (offer) {
+      offers.push(offer)
+    }
+  }
+  return offers
+}
+
 /** An anchor's TTL where the caller gives none (tools, tests): a year. */
 const ANCHOR_DEFAULT_TTL_MS = 365 * 24 * 3_600_000
 
@@ -97,14 +131,7 @@ export async function readShoppers(
         recent.push(entry)
       }
     }
-    const flat = check<string[]>(replies[at + 3])
-    const offers: PastOffer[] = []
-    for (let j = 0; j < flat.length; j += 2) {
-      const offer = parseOfferMember(flat[j] as string, Number(flat[j + 1]))
-      if (offer) {
-        offers.push(offer)
-      }
-    }
+    const offers = parseOffers(check<string[]>(replies[at + 3]))
     out.set(profile, {
       profile: check(replies[at]),
       interests: check(replies[at + 1]),

@@ -16,7 +16,13 @@
  */
 import type { OutcomeRow } from '../../drizzle/queries/outcomes'
 import type { StoredEvent } from '../../streams/events'
-import { factsFor, type PastOffer, readShoppers, type ShopperState } from '../../streams/rule-facts'
+import {
+  factsFor,
+  type PastOffer,
+  readPastOffers,
+  readShoppers,
+  type ShopperState,
+} from '../../streams/rule-facts'
 import { bucket, type CompiledRule } from './compile'
 import { cancelDelayed, scheduleDelayed } from './delayed'
 import type { OfferDeps } from './deps'
@@ -71,6 +77,8 @@ export async function decideOffers(
   }
   const work: Work[] = []
   const wanted = new Map<string, string>()
+  /** Anonymous profiles whose offers (only) a logged-in shopper's acks and orders may concern. */
+  const earlierProfiles = new Set<string>()
   for (const event of events) {
     const site = index.get(event.siteId)
     const relevant =
@@ -91,25 +99,28 @@ export async function decideOffers(
     if (!wanted.has(profile)) {
       wanted.set(profile, event.anonymousId ?? event.userId ?? profile)
     }
-    if (before !== undefined && !wanted.has(before)) {
-      wanted.set(before, event.anonymousId as string)
+    if (before !== undefined) {
+      earlierProfiles.add(before)
     }
   }
   if (work.length === 0) {
     return []
   }
   // Only a site with rules needs audience anchors; outcome bookkeeping alone writes nothing.
-  const states = await readShoppers(
-    deps.redis,
-    deps.keys,
-    [...wanted].map(([profile, anchor]) => ({ profile, anchor })),
-    work.some((w) => w.site !== undefined) && deps.profileTtlMs,
-  )
+  const [states, earlierOffers] = await Promise.all([
+    readShoppers(
+      deps.redis,
+      deps.keys,
+      [...wanted].map(([profile, anchor]) => ({ profile, anchor })),
+      work.some((w) => w.site !== undefined) && deps.profileTtlMs,
+    ),
+    readPastOffers(deps.redis, deps.keys, [...earlierProfiles]),
+  ])
   const rows: OutcomeRow[] = []
   const traces: [string, TraceBuilder][] = []
   for (const { event, profile, site, before } of work) {
     const state = states.get(profile) as ShopperState
-    const earlier = before === undefined ? [] : (states.get(before)?.offers ?? [])
+    const earlier = before === undefined ? [] : (earlierOffers.get(before) ?? [])
     rows.push(...outcomesOf(deps, event, profile, [...state.offers, ...earlier]))
     if (!site) {
       continue
