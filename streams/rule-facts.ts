@@ -73,7 +73,9 @@ export async function readPastOffers(
     pipeline.zrange(keys.profileOffers(profile), 0, -1, 'WITHSCORES')
   }
   const replies = (await pipeline.exec()) ?? []
-  profiles.forEach((profile, i) => out.set(profile, parseOffers(check<string[]>(replies[i]))))
+  profiles.forEach((profile, i) => {
+    out.set(profile, parseOffers(check<string[]>(replies[i])))
+  })
   return out
 }
 
