@@ -28,7 +28,7 @@
 import { readFileSync } from 'node:fs'
 import type { Redis } from 'ioredis'
 import type { Logger } from '../runtime/logger'
-import { type StoredEvent, storedEvent } from './events'
+import { looksStored, type StoredEvent, storedEvent } from './events'
 import { createKeys } from './keys'
 import { reclaimIdle } from './reclaim'
 
@@ -285,16 +285,22 @@ function parseEntry(id: string, fields: string[]): ConsumedEntry | string {
     } catch {
       return `event ${name}: not JSON`
     }
-    const result = storedEvent.safeParse(json)
-    if (!result.success) {
-      const issues = result.error.issues.slice(0, 3)
-      const detail = issues.map((s) => `${s.path.join('.') || '(root)'}: ${s.message}`)
-      return `event ${name}: ${detail.join('; ')}`
+    let event: StoredEvent
+    if (looksStored(json)) {
+      event = json
+    } else {
+      const result = storedEvent.safeParse(json)
+      if (!result.success) {
+        const issues = result.error.issues.slice(0, 3)
+        const detail = issues.map((s) => `${s.path.join('.') || '(root)'}: ${s.message}`)
+        return `event ${name}: ${detail.join('; ')}`
+      }
+      event = result.data
     }
-    if (result.data.id !== name) {
-      return `event ${name}: field name and event id ${result.data.id} differ`
+    if (event.id !== name) {
+      return `event ${name}: field name and event id ${event.id} differ`
     }
-    events.push(result.data as StoredEvent)
+    events.push(event)
   }
   return { streamId: id, events }
 }

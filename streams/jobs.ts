@@ -8,7 +8,7 @@
  * when the entries come back.
  */
 import { z } from 'zod'
-import { EVENT_TYPES, storedEvent } from './events'
+import { looksStored, storedEvent } from './events'
 
 export const eventsJob = z.object({
   partition: z.number().int().min(0),
@@ -19,15 +19,14 @@ export const eventsJob = z.object({
 })
 export type EventsJob = z.infer<typeof eventsJob>
 
-const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES)
-
 /**
  * An events job as the worker takes it off the queue: the job, or what is wrong and where.
- * Every event was parsed with `storedEvent` before the job was added (the pump's consumer and
- * replay parse every entry, and dead-letter what does not parse), and parsing all of them
- * again cost ~7% of the worker's CPU. So a quick check of what the processors rely on comes
- * first; only a job that fails it is parsed in full, which fills in defaults (a job queued by
- * an older version, before a field with a default was added) or says what is wrong.
+ * Every event was parsed with `storedEvent` by the api before it was written to the log, and
+ * the pump's consumer checks every entry the same quick way (`looksStored`, with a full parse
+ * of what fails it) and replay parses every entry in full; both dead-letter what does not parse. Parsing all of them again
+ * cost ~7% of the worker's CPU. So the quick check of what the processors rely on comes first;
+ * only a job that fails it is parsed in full, which fills in defaults (a job queued by an older
+ * version, before a field with a default was added) or says what is wrong.
  * @example const job = checkEventsJob(data); if (typeof job === 'string') throw new Error(job)
  */
 export function checkEventsJob(data: unknown): EventsJob | string {
@@ -63,40 +62,11 @@ function shapeProblem(data: unknown): string | undefined {
   if (!Array.isArray(job.events) || job.events.length === 0) {
     return 'events: expected a non-empty array'
   }
-  for (let i = 0; i < job.events.length; i++) {
-    const e = job.events[i] as Record<string, unknown> | null
-    if (
-      typeof e !== 'object' ||
-      e === null ||
-      typeof e.id !== 'string' ||
-      typeof e.siteId !== 'string' ||
-      typeof e.type !== 'string' ||
-      !EVENT_TYPE_SET.has(e.type) ||
-      typeof e.ts !== 'number' ||
-      typeof e.receivedAt !== 'number' ||
-      typeof e.verified !== 'boolean' ||
-      (typeof e.anonymousId !== 'string' && typeof e.userId !== 'string') ||
-      typeof e.props !== 'object' ||
-      e.props === null ||
-      !defaultsPresent(e.type, e.props as Record<string, unknown>)
-    ) {
-      return `events[${i}]: expected a stored event (id, siteId, a known type, ts, receivedAt, verified, anonymousId or userId, props)`
-    }
+  const broken = job.events.findIndex((event) => !looksStored(event))
+  if (broken !== -1) {
+    return `events[${broken}]: expected a stored event (id, siteId, a known type, ts, receivedAt, verified, anonymousId or userId, props)`
   }
   return undefined
-}
-
-/** The props fields with defaults in the event contracts (streams/events) are filled in. */
-function defaultsPresent(type: string, props: Record<string, unknown>): boolean {
-  switch (type) {
-    case 'OrderCompleted':
-    case 'CheckoutStarted':
-      return Array.isArray(props.products)
-    case 'Custom':
-      return typeof props.properties === 'object' && props.properties !== null
-    default:
-      return true
-  }
 }
 
 /** The job id of a log entry: stable across pump restarts, unique per partition and entry. */

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { toFieldIssues } from '../issues'
-import { clientEvent, EVENT_TYPES, jsonSchemaOf, listSchemas, storedEvent } from './index'
+import {
+  clientEvent,
+  EVENT_TYPES,
+  jsonSchemaOf,
+  listSchemas,
+  looksStored,
+  storedEvent,
+} from './index'
 
 const base = { id: 'e-1', v: 1, anonymousId: 'a', ts: Date.UTC(2026, 0, 1) }
 
@@ -95,5 +102,29 @@ describe('event contracts', () => {
       storedEvent.safeParse({ ...parsed, receivedAt: base.ts, siteId: 'sit_1', verified: false })
         .success,
     ).toBe(true)
+  })
+
+  it('tells a stored event from what needs a full parse, as the full parse would', () => {
+    const stamps = { receivedAt: base.ts, siteId: 'sit_1', verified: false }
+    const order = clientEvent.parse({ ...base, type: 'OrderCompleted', props: { orderId: 'o1' } })
+    const stored = { ...order, ...stamps }
+    expect(looksStored(stored)).toBe(true)
+    expect(storedEvent.safeParse(stored).success).toBe(true)
+    // An older writer without the products default: the full parse fills it in.
+    const { products: _, ...olderProps } = stored.props as Record<string, unknown>
+    const older = { ...stored, props: olderProps }
+    expect(looksStored(older)).toBe(false)
+    expect(storedEvent.safeParse(older).success).toBe(true)
+    for (const broken of [
+      { ...stored, type: 'Nope' },
+      { ...stored, receivedAt: String(base.ts) },
+      { ...stored, props: null },
+      null,
+    ]) {
+      expect(looksStored(broken)).toBe(false)
+      expect(storedEvent.safeParse(broken).success).toBe(false)
+    }
+    // The contract alone allows an event without either id; the processors do not.
+    expect(looksStored({ ...stored, anonymousId: undefined })).toBe(false)
   })
 })

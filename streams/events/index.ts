@@ -84,3 +84,47 @@ export function jsonSchemaOf(type: string, v: number): Record<string, unknown> |
     unknown
   >
 }
+
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES)
+
+/**
+ * A quick check that a value is a stored event in the shape the processors rely on: the ids,
+ * a known type, the api's stamps, and the props fields that have defaults already filled in.
+ * Readers of the log and of events jobs run it instead of a full `storedEvent` parse, which
+ * cost the workers ~7% of their CPU (and a deep copy of every event) for events the api had
+ * already parsed before writing them. What fails it is parsed in full, so an entry written by
+ * an older version gets its defaults, and a broken one is told apart with its path.
+ * @example if (!looksStored(json)) { const parsed = storedEvent.safeParse(json) }
+ */
+export function looksStored(value: unknown): value is StoredEvent {
+  if (typeof value !== 'object' || value === null) {
+    return false
+  }
+  const e = value as Record<string, unknown>
+  return (
+    typeof e.id === 'string' &&
+    typeof e.siteId === 'string' &&
+    typeof e.type === 'string' &&
+    EVENT_TYPE_SET.has(e.type) &&
+    typeof e.ts === 'number' &&
+    typeof e.receivedAt === 'number' &&
+    typeof e.verified === 'boolean' &&
+    (typeof e.anonymousId === 'string' || typeof e.userId === 'string') &&
+    typeof e.props === 'object' &&
+    e.props !== null &&
+    defaultsPresent(e.type, e.props as Record<string, unknown>)
+  )
+}
+
+/** The props fields with defaults in the event contracts are filled in. */
+function defaultsPresent(type: string, props: Record<string, unknown>): boolean {
+  switch (type) {
+    case 'OrderCompleted':
+    case 'CheckoutStarted':
+      return Array.isArray(props.products)
+    case 'Custom':
+      return typeof props.properties === 'object' && props.properties !== null
+    default:
+      return true
+  }
+}
