@@ -1,6 +1,6 @@
 /**
- * @module Realistic ingest traffic derived from the OTTO RecSys sample in bench/data
- * (CC BY 4.0, © OTTO (GmbH & Co KG), github.com/otto-de/recsys-dataset; see bench/data/README.md).
+ * @module Realistic ingest traffic derived from the OTTO RecSys sample in data/
+ * (CC BY 4.0, © OTTO (GmbH & Co KG), github.com/otto-de/recsys-dataset; see data/README.md).
  * Each batch is a slice of one shopper's session as native events: clicks become ProductViewed
  * or ClickedProduct, carts AddedToCart, orders (grouped by timestamp) OrderCompleted. Items,
  * sessions, order and relative timing are OTTO's; categories, prices, URLs and user agents are
@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs'
 import { partitionOf, profileKey } from '../streams/partition'
 
-export const SAMPLE_PATH = new URL('./data/otto-sample.jsonl', import.meta.url)
+export const SAMPLE_PATH = new URL('../data/otto-sample.jsonl', import.meta.url)
 
 /** Stands for the per-send tag inside every event id; never occurs in the generated data. */
 const MARK = '~TAG~'

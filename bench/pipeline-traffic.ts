@@ -1,6 +1,6 @@
 /**
  * @module The pipeline bench's traffic: OTTO-derived events (bench/otto.ts; CC BY 4.0,
- * © OTTO (GmbH & Co KG), see bench/data/README.md) in their stored form, spread over many
+ * © OTTO (GmbH & Co KG), see data/README.md) in their stored form, spread over many
  * shoppers. The OTTO sample holds 20 sessions; replayed as they are, every event would land on
  * the same 20 profiles, whose state (applied markers, recent lists) would grow far past what a
  * real shopper's does. So each request is one slice of one session sent by one of many shoppers

@@ -1,6 +1,6 @@
 /**
  * @module The demo store's catalogue, built from real shopping data: the most-interacted items
- * of test/fixtures/otto-sample.jsonl — the first 20 sessions of the OTTO RecSys dataset
+ * of data/otto-sample.jsonl — the first 20 sessions of the OTTO RecSys dataset
  * (github.com/otto-de/recsys-dataset, CC BY 4.0, © OTTO (GmbH & Co KG); see
  * test/fixtures/README.md). OTTO publishes item ids only, so the ids and their popularity are
  * OTTO's, while names, categories and prices are made up here, deterministically per item.
@@ -36,7 +36,7 @@ const ADJECTIVES = ['Classic', 'Nordic', 'Urban', 'Coastal', 'Alpine', 'Studio',
  */
 export function demoCatalog(
   count: number,
-  path: URL = new URL('../../test/fixtures/otto-sample.jsonl', import.meta.url),
+  path: URL = new URL('../../data/otto-sample.jsonl', import.meta.url),
 ): DemoProduct[] {
   const weight = new Map<number, number>()
   for (const line of readFileSync(path, 'utf8').split('\n')) {
