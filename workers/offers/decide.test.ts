@@ -73,9 +73,11 @@ describe('offer decisions', () => {
     const rig = await offersRig()
     await rig.addRule(EXAMPLE_RULES.shoesClicks)
     const now = Date.now()
+    // Today in the site's time zone (UTC): 30 minutes ago, or midnight just after it.
+    const today = new Date(now).setUTCHours(0, 0, 0, 0)
     const order = rig.event({
       type: 'OrderCompleted',
-      ts: now - 30 * MIN,
+      ts: Math.max(now - 30 * MIN, today),
       props: { orderId: 'o1', products: [] },
     } as never)
     const clicks = [1, 2, 3].map((n) =>
