@@ -19,9 +19,11 @@ export type BacklogTarget = {
   group: string
   /** `<bull prefix>:<queue name>`, the stem of every BullMQ key of the queue. */
   queue: string
-  /** Events per stream entry and per job (the producer sends requests of one size). */
+  /**
+   * Events per stream entry (the producer sends requests of one size), and so per job entry:
+   * a job holds one entry, or several (the pump's batches; their ids end in `-n<count>`).
+   */
   eventsPerEntry: number
-  eventsPerJob: number
 }
 
 export type Backlog = {
@@ -71,9 +73,11 @@ export async function readBacklog(redis: Redis, target: BacklogTarget): Promise<
     read.xlen(stream)
     read.call('XINFO', 'GROUPS', stream)
   }
-  read.llen(`${target.queue}:wait`)
-  read.llen(`${target.queue}:active`)
-  read.zcard(`${target.queue}:prioritized`)
+  // Ids, not lengths: a job's id says how many entries it holds. At most the backlog's bound
+  // of jobs, read every 50 ms by the producer.
+  read.lrange(`${target.queue}:wait`, 0, -1)
+  read.lrange(`${target.queue}:active`, 0, -1)
+  read.zrange(`${target.queue}:prioritized`, 0, -1)
   const replies = (await read.exec()) ?? []
   let streamEntries = 0
   let i = 0
@@ -84,29 +88,40 @@ export async function readBacklog(redis: Redis, target: BacklogTarget): Promise<
     streamEntries += groupsError ? 0 : unacknowledged(groups, target.group, Number(length ?? 0))
   }
   let queueJobs = 0
+  let queueEntries = 0
   for (; i < replies.length; i++) {
-    const [error, n] = replies[i] ?? [null, 0]
+    const [error, ids] = replies[i] ?? [null, []]
     if (error) {
       throw error
     }
-    queueJobs += Number(n)
+    for (const id of ids as string[]) {
+      queueJobs++
+      queueEntries += entriesOfJob(id)
+    }
   }
   return {
     streamEntries,
     queueJobs,
-    events: streamEntries * target.eventsPerEntry + queueJobs * target.eventsPerJob,
+    events: (streamEntries + queueEntries) * target.eventsPerEntry,
   }
 }
 
-/** Jobs completed in a span of `finishedOn`, and a sample of their latencies. */
-export type Completions = { jobs: number; latenciesMs: number[] }
+/** Log entries an events job holds, from its id (streams/jobs.ts); 1 for any other job. */
+export function entriesOfJob(id: string): number {
+  const batch = /-n(\d+)$/.exec(id)
+  return batch ? Number(batch[1]) : 1
+}
+
+/** Jobs completed in a span of `finishedOn`, the log entries they held, and a sample of latencies. */
+export type Completions = { jobs: number; entries: number; latenciesMs: number[] }
 
 const RECEIVED_AT = /"receivedAt":(\d+)/
 
 /**
  * Jobs whose `finishedOn` lies in (from, to], with `finishedOn − receivedAt` for up to
- * `sampleMax` of them, spread evenly. Every event of a bench job shares one receivedAt (one
- * request's events), so a job's latency is each of its events' latency.
+ * `sampleMax` of them, spread evenly. Every event of a bench request shares one receivedAt, and
+ * the first receivedAt in a job's data is its oldest entry's, so a job's latency is that of its
+ * slowest events (a job of several entries counts once, with its oldest entry's latency).
  * @example const { jobs, latenciesMs } = await readCompletions(redis, 'bench:x:bull:events', t0, t1, 200)
  */
 export async function readCompletions(
@@ -118,8 +133,12 @@ export async function readCompletions(
 ): Promise<Completions> {
   const flat = await redis.zrangebyscore(`${queue}:completed`, `(${from}`, to, 'WITHSCORES')
   const jobs = flat.length / 2
+  let entries = 0
+  for (let j = 0; j < flat.length; j += 2) {
+    entries += entriesOfJob(flat[j] ?? '')
+  }
   if (jobs === 0 || sampleMax <= 0) {
-    return { jobs, latenciesMs: [] }
+    return { jobs, entries, latenciesMs: [] }
   }
   const step = Math.max(1, jobs / sampleMax)
   const picked: { id: string; finishedOn: number }[] = []
@@ -141,7 +160,7 @@ export async function readCompletions(
       latenciesMs.push(finishedOn - Number(match[1]))
     }
   })
-  return { jobs, latenciesMs }
+  return { jobs, entries, latenciesMs }
 }
 
 /** Jobs that failed for good or wait for a retry: anything but 0 means events went missing. */

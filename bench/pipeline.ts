@@ -266,14 +266,12 @@ function targetOf(design: Design, prefix: string): BacklogTarget {
         group: GROUPS.pipeline,
         queue: `${prefix}bull:${QUEUES.events}`,
         eventsPerEntry: eventsPerRequest,
-        eventsPerJob: eventsPerRequest,
       }
     : {
         streams: [],
         group: GROUPS.pipeline,
         queue: `${prefix}bull:${NAIVE_QUEUE}`,
         eventsPerEntry: 1,
-        eventsPerJob: 1,
       }
 }
 
@@ -388,14 +386,14 @@ async function runPhase(phase: Phase, ctx: Ctx): Promise<Outcome> {
     const samples: { t: number; stream: number; queue: number; events: number }[] = []
     const rss: [number, number][] = []
     const latencies: number[] = []
-    let completedJobs = 0
+    let completedEntries = 0
     let countedTo = windowStart
     let sampling = true
     // Completions are read up to 500 ms back: a job stamped finishedOn = t reaches the
     // completed set a moment after t, so the newest half second is read on the next pass.
     const countCompletions = async (to: number) => {
       const done = await readCompletions(ctx.redis, target.queue, countedTo, to, SAMPLES_PER_SECOND)
-      completedJobs += done.jobs
+      completedEntries += done.entries
       latencies.push(...done.latenciesMs)
       countedTo = to
     }
@@ -463,7 +461,7 @@ async function runPhase(phase: Phase, ctx: Ctx): Promise<Outcome> {
       totalEvents: total.events ?? 0,
       producer: result,
       wallS: wallMs / 1000,
-      processedPerSecond: (completedJobs * target.eventsPerJob) / (wallMs / 1000),
+      processedPerSecond: (completedEntries * target.eventsPerEntry) / (wallMs / 1000),
       sentPerSecond: result.eventsPerSecond,
       offeredPerSecond:
         result.offered === undefined

@@ -87,6 +87,7 @@ const envFields = z.object({
   NUDGE_CLAIM_IDLE: duration('30s'),
   NUDGE_JOB_STALLED: duration('30s'),
   NUDGE_WORKER_CONCURRENCY: int(16, 1, 1000),
+  NUDGE_EVENTS_PER_JOB: int(200, 1, 1000),
   NUDGE_ATTRIBUTION_WINDOW: duration('24h'),
   NUDGE_OFFER_MAX_AGE: duration('1h'),
   NUDGE_SESSION_TTL: duration('12h'),

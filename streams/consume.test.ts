@@ -77,6 +77,9 @@ async function startConsumer(
   const blocking = createBlockingRedis(TEST_REDIS_URL)
   await waitReady(redis, 2000)
   const calls: Call[] = []
+  /** The `retry` flag of each call, and each acknowledgement reported, in order. */
+  const retries: boolean[] = []
+  const acked: string[][] = []
   const consumer = createConsumer({
     redis,
     blocking,
@@ -86,12 +89,14 @@ async function startConsumer(
     blockMs: 200,
     retryDelayMs: 20,
     ...opts,
-    handler: async (entries) => {
+    handler: async (entries, info) => {
       const call: Call = { ids: entries.map((e) => e.streamId), ok: false }
       calls.push(call)
-      await handler(entries)
+      retries.push(info.retry)
+      await handler(entries, info)
       call.ok = true
     },
+    acked: (ids) => acked.push(ids),
   })
   const running = consumer.run()
   onTestFinished(async () => {
@@ -99,7 +104,7 @@ async function startConsumer(
     redis.disconnect()
     blocking.disconnect()
   })
-  return { consumer, running, calls }
+  return { consumer, running, calls, retries, acked }
 }
 
 async function pendingCount(redis: Redis, stream: string): Promise<number> {
@@ -159,7 +164,7 @@ describe('createConsumer', { timeout: 15_000 }, () => {
     const first = await appendEntry(redis, log, ['r1'])
     const second = await appendEntry(redis, log, ['r2', 'r3'])
     let failures = 0
-    const { calls } = await startConsumer(stream, async () => {
+    const { calls, retries, acked } = await startConsumer(stream, async () => {
       if (failures++ === 0) {
         throw new Error('queue briefly unavailable')
       }
@@ -172,6 +177,9 @@ describe('createConsumer', { timeout: 15_000 }, () => {
       { ids: [first], ok: true },
       { ids: [second], ok: true },
     ])
+    // The handler is told which calls are retries; only acknowledged entries are reported.
+    expect(retries).toEqual([false, true, true])
+    expect(acked).toEqual([[first], [second]])
     expect(await deadLetters(redis, stream)).toEqual([])
   })
 

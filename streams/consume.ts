@@ -61,8 +61,15 @@ export type ConsumerOptions = {
   retryDelayMs?: number
   /** Approximate cap on the dead-letter stream (default 100000). */
   deadLetterMaxLen?: number
-  /** Throw to retry; throw an error with `retry: false` to dead-letter every entry passed. */
-  handler: (entries: ConsumedEntry[]) => Promise<void>
+  /**
+   * Throw to retry; throw an error with `retry: false` to dead-letter every entry passed.
+   * `retry` is true for an entry read again from the consumer's pending entries (a retry of a
+   * failed call, or an entry of a dead consumer or of this one before a restart): a handler
+   * that has effects per batch (see workers/pump.ts) finds out there what an earlier call did.
+   */
+  handler: (entries: ConsumedEntry[], call: { retry: boolean }) => Promise<void>
+  /** Called with the ids of entries just acknowledged after their handler call resolved. */
+  acked?: (ids: string[]) => void
   logger?: Logger
 }
 
@@ -137,7 +144,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
   }
 
   /** Handles one call's worth of entries; true when each is acked or dead-lettered. */
-  async function handle(raw: RawEntry[], deliveries: number): Promise<boolean> {
+  async function handle(raw: RawEntry[], deliveries: number, retry: boolean): Promise<boolean> {
     const entries: ConsumedEntry[] = []
     for (const { id, fields } of raw) {
       if (fields === null) {
@@ -157,7 +164,7 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
       return true
     }
     try {
-      await handler(entries)
+      await handler(entries, { retry })
     } catch (error) {
       const single = entries.length === 1
       const message = messageOf(error)
@@ -171,7 +178,9 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
       log?.warn({ err: error, entries: entries.length, deliveries }, 'handler failed; will retry')
       return false
     }
-    await redis.xack(stream, group, ...entries.map((e) => e.streamId))
+    const ids = entries.map((e) => e.streamId)
+    await redis.xack(stream, group, ...ids)
+    opts.acked?.(ids)
     return true
   }
 
@@ -223,14 +232,14 @@ export function createConsumer(opts: ConsumerOptions): Consumer {
             sweepAt = sweepFailed ? Date.now() + retryDelay() : Number.POSITIVE_INFINITY
           } else {
             sweepFrom = raw.id
-            sweepFailed = !(await handle([raw], await deliveriesOf(raw.id))) || sweepFailed
+            sweepFailed = !(await handle([raw], await deliveriesOf(raw.id), true)) || sweepFailed
           }
         } else if (holdNew) {
           await pause(Math.max(1, Math.min(sweepAt, reclaimAt) - now))
         } else {
           const waitMs = Math.max(1, Math.min(blockMs, sweepAt - now, reclaimAt - now))
           const raw = await read(blocking, batchSize, '>', waitMs)
-          if (raw.length > 0 && !(await handle(raw, 1))) {
+          if (raw.length > 0 && !(await handle(raw, 1, false))) {
             holdNew = true
             sweepAt = Math.min(sweepAt, Date.now() + retryDelay())
           }

@@ -2,16 +2,19 @@
  * @module BullMQ job contracts: what the pump puts on the `events` queue and the processors
  * take off it, plus the default job options that bound retention.
  *
- * One job = one entry of the event log (one request's events of one partition), with jobId
- * `p<partition>-<entry id>` (BullMQ ids may not contain ":"). BullMQ refuses a second job with
- * an id it still holds, so a pump that dies between adding jobs and XACK adds nothing twice
- * when the entries come back.
+ * One job = one or several consecutive entries of one partition of the event log (each entry is
+ * one request's events of that partition), their events in log order. A single entry's job id
+ * is `p<partition>-<entry id>`, several entries' `p<partition>-<first entry id>-n<count>`
+ * (BullMQ ids may not contain ":"). BullMQ refuses a second job with an id it still holds, and
+ * the pump records which job holds each entry of a job of several, so a pump that dies between
+ * adding jobs and XACK adds nothing twice when the entries come back (workers/pump.ts).
  */
 import { z } from 'zod'
 import { looksStored, storedEvent } from './events'
 
 export const eventsJob = z.object({
   partition: z.number().int().min(0),
+  /** The (first) log entry the job holds. */
   entryId: z.string().regex(/^\d+-\d+$/),
   events: z.array(storedEvent).min(1),
   /** Set by replay and import: rebuild state, never send offers. */
@@ -75,17 +78,32 @@ export function eventsJobId(partition: number, entryId: string): string {
 }
 
 /**
+ * The job id of `count` (≥ 2) consecutive log entries from `firstEntryId` on. Never equal to a
+ * single entry's id, so a retried entry added alone cannot be mistaken for the batch it was in.
+ */
+export function eventsBatchJobId(partition: number, firstEntryId: string, count: number): string {
+  return `p${partition}-${firstEntryId}-n${count}`
+}
+
+/**
  * Default options of every events job: retries with backoff, and retention bounded by age and
  * count (BullMQ keeps finished jobs forever by default and would fill Redis). A job holds its
- * events (~10 KB for 20), so 20,000 completed jobs cost ~200 MB of Redis; they are kept up to
- * 15 minutes so the jobId dedup above covers a pump's take-over (NUDGE_CLAIM_IDLE) at moderate
- * rates. Past that a re-added job is processed again, which profiles absorb (exactly-once) and
- * recommendations count twice (at-least-once). Failed jobs stay a week, for the operator to
- * list and retry (`nudge jobs failed`, `nudge jobs retry`).
+ * events (~0.5 KB each), so completed jobs holding 400,000 events cost ~200 MB of Redis: the
+ * count kept is that many events' worth at the pump's job size. They are kept up to 15 minutes
+ * so the jobId dedup above covers a pump's take-over (NUDGE_CLAIM_IDLE) at moderate rates (at
+ * 30,000 events/s, 400,000 events last 13 s). Past that a re-added job is processed again,
+ * which profiles absorb (exactly-once) and recommendations count twice (at-least-once). Failed
+ * jobs stay a week, for the operator to list and retry (`nudge jobs failed`, `nudge jobs retry`).
+ * @example queue.addBulk([{ name: 'events', data, opts: { ...eventsJobOptions(200), jobId } }])
  */
-export const EVENTS_JOB_OPTIONS = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: { age: 900, count: 20_000 },
-  removeOnFail: { age: 7 * 24 * 3600, count: 100_000 },
-} as const
+export function eventsJobOptions(eventsPerJob: number) {
+  return {
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 500 },
+    removeOnComplete: { age: 900, count: Math.ceil(COMPLETED_EVENTS_KEPT / eventsPerJob) },
+    removeOnFail: { age: 7 * 24 * 3600, count: 100_000 },
+  } as const
+}
+
+/** Events whose completed jobs the queue keeps at most (see eventsJobOptions). */
+const COMPLETED_EVENTS_KEPT = 400_000

@@ -20,6 +20,12 @@ export function createKeys(prefix: string) {
     prefix,
     /** The event log partition p (0..P-1). */
     events: (partition: number) => `${prefix}events:{${partition}}`,
+    /**
+     * Which events job holds an entry of partition p, for the entries the pump put into a job
+     * of several (hash: entry id → job id). Written before the jobs, deleted once the entries
+     * are acknowledged (workers/pump.ts).
+     */
+    pumpJobs: (partition: number) => `${prefix}events:{${partition}}:jobs`,
     /** The oldest entry id any consumer group of partition p still needs (trim never passes it). */
     trimFloor: (partition: number) => `${prefix}events:{${partition}}:floor`,
     /** Entries a consumer group gave up on after N attempts, per source stream. */

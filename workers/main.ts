@@ -182,6 +182,7 @@ export async function startWorkers(
           queue,
           name: `pump-${hostname()}-${process.pid}`,
           claimIdleMs: config.NUDGE_CLAIM_IDLE,
+          eventsPerJob: config.NUDGE_EVENTS_PER_JOB,
           logger,
         })
   const pumping = pump?.run()
