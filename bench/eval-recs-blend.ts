@@ -22,6 +22,7 @@ import { fromRecent, type Interaction } from '../workers/domain/co-occurrence'
 import {
   PERSONAL,
   type PersonalOptions,
+  type PersonalSources,
   personalRecs,
   personalSources,
   type Ranked,
@@ -30,14 +31,22 @@ import { REC_LIMITS } from '../workers/processors/recommendations'
 import { PERSONAL_LIMITS } from '../workers/processors/recommendations-personal'
 import { flatPairs, replies } from '../workers/processors/redis-replies'
 
-/** One way of weighting the blend, by name. */
-export type BlendVariant = { name: string; options: PersonalOptions }
+/**
+ * One way of weighting the blend, by name; `sources` changes what `personalSources` answers
+ * before the blend, for variants of the rule rather than of a weight.
+ */
+export type BlendVariant = {
+  name: string
+  options: PersonalOptions
+  sources?: (sources: PersonalSources) => PersonalSources
+}
 
 /**
  * The default blend and the variants the eval reports, each changing one aspect of it:
  * `revisit` (what the shopper's own recent items score: 0 leaves them out, 100 puts all of them
- * before any other item, i.e. "recent items" then the rest of the blend), and the weight of
- * category and site-wide trending against neighbours.
+ * before any other item, i.e. "recent items" then the rest of the blend), the rule an own item
+ * is scored by (its newest interaction only, as before 2026-11-28, instead of the sum over its
+ * interactions), and the weight of category and site-wide trending against neighbours.
  * @example blendVariants()[0]?.name // 'defaults (revisit 2)'
  */
 export function blendVariants(): BlendVariant[] {
@@ -52,6 +61,11 @@ export function blendVariants(): BlendVariant[] {
     { name: 'revisit 1', options: withWeights({ revisit: 1 }) },
     { name: 'revisit 5', options: withWeights({ revisit: 5 }) },
     { name: 'revisit 100 (own items all first)', options: withWeights({ revisit: 100 }) },
+    {
+      name: 'own item by its newest interaction only',
+      options: PERSONAL,
+      sources: (sources) => ({ ...sources, own: sources.items }),
+    },
     { name: 'trending 0', options: withWeights({ trending: 0 }) },
     { name: 'trending 1, global 0.3', options: withWeights({ trending: 1, global: 0.3 }) },
   ]
@@ -121,7 +135,9 @@ export async function recomputeBlends(
     const state = await readShopper(redis, keys, profileKeyOf(siteId, `u:${user}`))
     const plans = variants.map((v) => ({
       variant: v,
-      sources: personalSources(state.history, state.interests, v.options),
+      sources: (v.sources ?? ((s: PersonalSources) => s))(
+        personalSources(state.history, state.interests, v.options),
+      ),
     }))
     await load(
       plans.flatMap((p) => p.sources.items.map(([item]) => item)),

@@ -1,27 +1,41 @@
 /**
- * @module Personal recommendations as data: the shopper's own recent items first, newest first,
- * then the neighbours of those items and what trends in their top categories, never what they
- * already bought. Pure, no I/O; the processor reads the inputs `personalSources` asks for and
- * stores the answer.
+ * @module Personal recommendations as data: the shopper's own recent items first, by how
+ * lately and how often they were seen, then the neighbours of those items and what trends in
+ * their top categories, never what they already bought. Pure, no I/O; the processor reads the
+ * inputs `personalSources` asks for and stores the answer.
  *
- * score(c) = revisit · r_c                            c is one of the shopper's recent items
+ * score(c) = revisit · v_c                            c is one of the shopper's recent items
  * score(c) = Σ_i r_i · sim(i, c)                      any other item: neighbours of recent item i
  *          + trending · Σ_k share_k · trend_k(c)     trending in top category k
  *          + global · trend(c)                        site-wide trending, a tie-breaker
  * with r_i the recency weight of source i scaled so the strongest is 1 (newest first, a cart or
- * order counting double), sim the cosine-like similarity of streams/recommendations.ts, share_k
- * the category's part of the top interests and trend(c) a trending score scaled so the set's top
- * item is 1.
+ * order counting double), v_c the re-visit weight of own item c (recency summed over its
+ * interactions, below), sim the cosine-like similarity of streams/recommendations.ts, share_k
+ * the category's part of the top interests and trend(c) a trending score scaled so the set's
+ * top item is 1.
  *
  * Why the shopper's own items lead: on sparse, long-tailed traffic the single most likely next
  * item is one the shopper just looked at (4 of the 12 OTTO shoppers in bench/EVAL.md and a third
- * of its synthetic ones, nearly always one of the 3 newest). An own item is ranked by its own
- * recency only: it takes no neighbour or trending score, so being co-viewed with the shopper's
- * other items does not reorder them (the item-kNN convention). With revisit = 2, similarities
- * being about 1 at most, the newest items lead and outrank their own neighbours, while older
- * ones give way to strong neighbours of newer items: the 4th newest (r ≈ 0.8³) scores about 1,
- * the 7th about 0.5. Neighbours, then category and site-wide trending, fill the rest of the
- * list, which the shopper's own items alone leave short for most shoppers.
+ * of its synthetic ones, nearly always one of the 3 newest). An own item is ranked by the
+ * shopper's own interactions with it only: it takes no neighbour or trending score, so being
+ * co-viewed with the shopper's other items does not reorder them (the item-kNN convention).
+ * With revisit = 2, similarities being about 1 at most, the newest items lead and outrank their
+ * own neighbours, while older ones give way to strong neighbours of newer items: the 4th newest
+ * (v ≈ 0.8³) scores about 1, the 7th about 0.5. Neighbours, then category and site-wide
+ * trending, fill the rest of the list, which the shopper's own items alone leave short for most
+ * shoppers.
+ *
+ * How often, not only how lately: v_c = Σ over the shopper's interactions e with c of
+ * kind_e · rankDecay^position_e · time_e, position_e counting the shopper's interactions newer
+ * than e, scaled so the strongest single interaction is 1. An item looked at again and again is
+ * a likelier next item than one glanced at once (the repeat-consumption literature: recency and
+ * frequency both predict a re-visit). For a shopper who never re-visits, every item has one
+ * interaction and the order is the recency order. Viewed 3 times before one glance at another
+ * item, an item scores 0.8 + 0.64 + 0.51 ≈ 1.95 against 1 and comes first, while an
+ * interaction 9 positions back adds at most 0.13. The events are the sources' events, the
+ * newest 24 read (recommendations.ts `REC_LIMITS.recentRead`), repeats included. The neighbours
+ * of an own item still weigh by r_i, its strongest interaction: a repeated glance is stronger
+ * evidence that the shopper returns to the item, not that its neighbours fit them better.
  *
  * Bought items are never recommended, also as re-visits: a shopper rarely comes back to what
  * they bought (under 1% of held-out events in the eval) and showing it again reads as a bug.
@@ -36,7 +50,10 @@ export type PersonalOptions = {
   sourceItems: number
   /** Time between a source and the shopper's latest interaction at which it counts ¾. */
   recencyHalfLifeMs: number
-  /** Weight per rank of a source, newest first: 0.8 → the 4th newest counts half. */
+  /**
+   * Weight per rank of a source, newest first: 0.8 → the 4th newest counts half. The re-visit
+   * weight applies it per interaction rather than per distinct item.
+   */
   rankDecay: number
   /** Categories of interest whose trending items are blended in. */
   topCategories: number
@@ -65,6 +82,11 @@ export type Ranked = readonly (readonly [string, number])[]
 export type PersonalSources = {
   /** Source items → recency weight in (0, 1], the strongest first. */
   items: [string, number][]
+  /**
+   * The same items → their re-visit weight: the recency weights of all their interactions
+   * summed (see the module comment), the strongest single interaction counting 1; best first.
+   */
+  own: [string, number][]
   /** Top categories → share of the top interests, summing to 1. */
   categories: [string, number][]
 }
@@ -92,8 +114,10 @@ export function personalSources(
   const latest = history.reduce((max, h) => Math.max(max, h.ts), Number.NEGATIVE_INFINITY)
   const newestFirst = [...history].sort((a, b) => b.ts - a.ts)
   const items = new Map<string, number>()
+  const own = new Map<string, number>()
+  let strongestOnce = 0
   let rank = 0
-  for (const h of newestFirst) {
+  for (const [position, h] of newestFirst.entries()) {
     const time = 0.5 + 0.5 * 2 ** (-(latest - h.ts) / opts.recencyHalfLifeMs)
     const weight = SOURCE_WEIGHT[h.kind] * opts.rankDecay ** rank * time
     const seen = items.get(h.item)
@@ -106,23 +130,31 @@ export function personalSources(
     } else if (seen < weight) {
       items.set(h.item, weight)
     }
+    // Ranked by interaction, not by distinct item: each repeat pushes older interactions back.
+    const once = SOURCE_WEIGHT[h.kind] * opts.rankDecay ** position * time
+    own.set(h.item, (own.get(h.item) ?? 0) + once)
+    strongestOnce = Math.max(strongestOnce, once)
   }
-  const strongest = Math.max(0, ...items.values())
-  const ranked = [...items.entries()]
-    .map(([item, w]): [string, number] => [item, w / strongest])
-    .sort((a, b) => b[1] - a[1])
+  const scaled = (weights: Map<string, number>, by: number): [string, number][] =>
+    [...weights.entries()]
+      .map(([item, w]): [string, number] => [item, w / by])
+      .sort((a, b) => b[1] - a[1])
 
   const top = Object.entries(interests)
     .filter(([, v]) => v > 0)
     .sort((a, b) => b[1] - a[1])
     .slice(0, opts.topCategories)
   const total = top.reduce((sum, [, v]) => sum + v, 0)
-  return { items: ranked, categories: top.map(([c, v]) => [c, v / total]) }
+  return {
+    items: scaled(items, Math.max(0, ...items.values())),
+    own: scaled(own, strongestOnce),
+    categories: top.map(([c, v]) => [c, v / total]),
+  }
 }
 
 /**
  * The shopper's personal recommendations, best first, at most `limit`.
- * @example personalRecs({ items: [['p1', 1]], categories: [], bought: new Set(), neighbours, trending: new Map(), global: [] })
+ * @example personalRecs({ items: [['p1', 1]], own: [['p1', 1]], categories: [], bought: new Set(), neighbours, trending: new Map(), global: [] })
  */
 export function personalRecs(
   input: PersonalInput,
@@ -131,10 +163,10 @@ export function personalRecs(
   const w = opts.weights
   const scores = new Map<string, number>()
   // The shopper's own items, bought or not, take no other score (see the module comment).
-  const own = new Set<string>()
-  for (const [item, recency] of input.items) {
+  const own = new Set(input.items.map(([item]) => item))
+  for (const [item, weight] of input.own) {
     own.add(item)
-    const value = w.revisit * recency
+    const value = w.revisit * weight
     if (value > 0 && !input.bought.has(item)) {
       scores.set(item, value)
     }

@@ -6,9 +6,11 @@ const MIN = 60_000
 const T0 = Date.UTC(2026, 10, 1)
 const view = (item: string, ts: number): Interaction => ({ item, kind: 'view', ts })
 
+/** The inputs, an own item's re-visit weight its recency unless `own` says otherwise. */
 function input(overrides: Partial<PersonalInput>): PersonalInput {
   return {
     items: [],
+    own: overrides.items ?? [],
     categories: [],
     bought: new Set(),
     neighbours: new Map(),
@@ -27,6 +29,35 @@ describe('personalSources', () => {
     expect(sources.items.map(([item]) => item)).toEqual(['b', 'a', 'old'])
     expect(sources.items[0]?.[1]).toBe(1)
     expect(sources.items[2]?.[1]).toBeLessThan(sources.items[1]?.[1] ?? 0)
+  })
+
+  it("sums an item's interactions for its re-visit weight: often comes before once", () => {
+    // 'often' viewed 3 times, then 'once' glanced at last: 0.8 + 0.64 + 0.512 against 1
+    // (seconds apart, so the time factor is about 1).
+    const history = [
+      view('often', T0 - 3000),
+      view('often', T0 - 2000),
+      view('often', T0 - 1000),
+      view('once', T0),
+    ]
+    const sources = personalSources(history, {})
+    expect(sources.own.map(([item]) => item)).toEqual(['often', 'once'])
+    expect(sources.own[1]).toEqual(['once', 1])
+    expect(sources.own[0]?.[1]).toBeCloseTo(0.8 + 0.64 + 0.512, 2)
+    // Neighbours still weigh by recency: the newest item is the strongest source.
+    expect(sources.items.map(([item]) => item)).toEqual(['once', 'often'])
+    // And the list leads with the item the shopper keeps coming back to.
+    const recs = personalRecs(input(sources))
+    expect(recs.map(([item]) => item)).toEqual(['often', 'once'])
+  })
+
+  it('ranks items seen once each by recency alone, a cart counting double', () => {
+    const sources = personalSources(
+      [view('c', T0 - 2 * MIN), { item: 'b', kind: 'cart', ts: T0 - MIN }, view('a', T0)],
+      {},
+    )
+    expect(sources.own.map(([item]) => item)).toEqual(['b', 'a', 'c'])
+    expect(sources.own.map(([, w]) => w)).toEqual(sources.items.map(([, w]) => w))
   })
 
   it('keeps at most sourceItems distinct items and the top categories with their shares', () => {
