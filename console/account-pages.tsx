@@ -4,10 +4,26 @@
  * password through POST /v1/admin/password, and list, make and revoke their API tokens through
  * /v1/admin/tokens. Like every console change, each form carries the session's CSRF token and is
  * forwarded with the token it posted; all of it works without the script.
+ *
+ * A password change replaces the browser's session (the API answers with a new cookie, which is
+ * passed on with the redirect) and, unless the box is unticked, revokes the person's API tokens.
+ * Making a token is post/redirect/get: the POST redirects to `?made=<id>`, and the new token's
+ * secret rides along once in a short-lived cookie sealed to this session, which the GET reads and
+ * deletes. Refreshing the result re-sends only the GET: no second token, and the secret is not
+ * shown again.
  */
 import type { Hono } from 'hono'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import type { HonoEnv } from '../api/context'
-import type { ApiFailure } from './admin-client'
+import type { ErrorBody } from '../api/errors'
+import type { PasswordChangeRequest } from '../api/routes/admin.password'
+import {
+  type ApiFailure,
+  type ApiResult,
+  type PasswordChangeResponse,
+  SignInNeeded,
+  type TokenListResponse,
+} from './admin-client'
 import {
   type C,
   confirmFirst,
@@ -24,21 +40,62 @@ import { AccountPage, type PasswordErrors } from './pages/account'
 
 const PATH = '/console/account'
 
+/** Carries a new token's secret from the POST that made it to the one GET that shows it. */
+const NEW_TOKEN_COOKIE = 'nudge_new_token'
+
+/** Long enough for the redirect to be followed; an unshown secret does not linger longer. */
+const NEW_TOKEN_COOKIE_S = 60
+
+/**
+ * What the new-token cookie is sealed to: this person's current session (its CSRF token), so the
+ * cookie opens for nobody else, and never in another session of the same browser. The seal is
+ * the server's secret box (NUDGE_SECRET_KEY); the distinct context keeps it apart from the site
+ * secrets that box also seals, whose context is a site id.
+ */
+function newTokenContext(ctx: PageCtx): string {
+  return `console new token:${ctx.staff.id}:${ctx.csrf}`
+}
+
+/** The form's "Also revoke my API tokens": an unticked checkbox sends nothing at all. */
+function asksToRevoke(form: Record<string, string>): boolean {
+  return form.revokeTokens !== undefined
+}
+
+/** What a password change did, in words, for the notice after the redirect. */
+function changedText(done: PasswordChangeResponse, askedToRevoke: boolean): string {
+  const others = done.otherSessionsEnded
+  const sessions =
+    others === 0
+      ? ''
+      : ` ${others === 1 ? 'One other place' : `${others} other places`} where you were signed in ${others === 1 ? 'is' : 'are'} signed out.`
+  const n = done.tokensRevoked
+  const tokens = !askedToRevoke
+    ? ' Your API tokens still work.'
+    : n === 0
+      ? ' You had no API tokens to revoke.'
+      : ` ${n === 1 ? 'Your API token is' : `Your ${n} API tokens are`} revoked.`
+  return `Your password is changed.${sessions}${tokens}`
+}
+
 /**
  * Registers GET /console/account and its forms.
  * @example registerAccountPages(app)
  */
 export function registerAccountPages(app: Hono<HonoEnv>): void {
-  const { page } = pageTools(app)
+  const { page, requestFor } = pageTools(app)
 
-  /** The page with the person's tokens as they are now, plus whatever the post produced. */
+  /**
+   * The page with the person's tokens as they are now (`listed`, when the caller already asked),
+   * plus whatever the post produced.
+   */
   async function show(
     c: C,
     ctx: PageCtx,
     extra: Partial<Parameters<typeof AccountPage>[0]> = {},
     status: Parameters<typeof render>[2] = 200,
+    listed?: ApiResult<TokenListResponse>,
   ) {
-    const tokens = await ctx.api.tokens()
+    const tokens = listed ?? (await ctx.api.tokens())
     return render(
       c,
       <AccountPage
@@ -53,9 +110,97 @@ export function registerAccountPages(app: Hono<HonoEnv>): void {
     )
   }
 
+  /**
+   * The secret of token `id` if this request carries it (sealed to this session), deleting the
+   * cookie so it is shown once; undefined otherwise. A cookie for another token (made in another
+   * tab meanwhile) is left for that token's own redirect.
+   */
+  function takeNewToken(c: C, ctx: PageCtx, id: string): string | undefined {
+    const sealed = getCookie(c, NEW_TOKEN_COOKIE)
+    if (sealed === undefined) {
+      return undefined
+    }
+    let carried: { id?: unknown; token?: unknown }
+    try {
+      carried = JSON.parse(c.get('services').identity.box.open(sealed, newTokenContext(ctx)))
+    } catch {
+      // Altered, or sealed to another session: useless to anyone, so gone.
+      deleteCookie(c, NEW_TOKEN_COOKIE, { path: PATH })
+      return undefined
+    }
+    if (carried.id !== id || typeof carried.token !== 'string') {
+      return undefined
+    }
+    deleteCookie(c, NEW_TOKEN_COOKIE, { path: PATH })
+    return carried.token
+  }
+
+  /**
+   * POST /v1/admin/password as the visitor, with the CSRF token the form posted. Called directly
+   * rather than through the admin client because the answer's Set-Cookie — the session that
+   * replaces the visitor's — must reach the browser. A 401 throws SignInNeeded, as the client's.
+   */
+  async function changePassword(
+    c: C,
+    csrf: string,
+    body: PasswordChangeRequest,
+  ): Promise<{ result: ApiResult<PasswordChangeResponse>; cookie: string | null }> {
+    const res = await requestFor(c)(new URL('/v1/admin/password', c.req.url).href, {
+      method: 'POST',
+      headers: {
+        cookie: c.req.header('cookie') ?? '',
+        'x-csrf-token': csrf,
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
+      body: JSON.stringify(body),
+    })
+    if (res.status === 401) {
+      throw new SignInNeeded()
+    }
+    const json: unknown = await res.json().catch(() => undefined)
+    if (res.ok) {
+      return {
+        result: { ok: true, status: res.status, data: json as PasswordChangeResponse },
+        cookie: res.headers.get('set-cookie'),
+      }
+    }
+    const error = (json as Partial<ErrorBody> | undefined)?.error ?? {
+      code: 'INTERNAL',
+      message: `The admin API answered ${res.status}.`,
+      requestId: '',
+    }
+    return { result: { ok: false, status: res.status, error }, cookie: null }
+  }
+
   app.get(
     PATH,
-    page((c, ctx) => show(c, ctx, { notice: queryNotice(c) })),
+    page(async (c, ctx) => {
+      const made = c.req.query('made')
+      if (!made) {
+        return show(c, ctx, { notice: queryNotice(c) })
+      }
+      const tokens = await ctx.api.tokens()
+      if (!tokens.ok) {
+        // The list says why; the secret's cookie is kept for a reload within its minute.
+        return show(c, ctx, {}, 200, tokens)
+      }
+      const token = tokens.data.tokens.find((t) => t.id === made)
+      if (!token) {
+        return show(c, ctx, { notice: { kind: 'bad', text: `You have no token ${made}.` } }, 404)
+      }
+      const secret = takeNewToken(c, ctx, made)
+      const extra =
+        secret === undefined
+          ? {
+              notice: {
+                kind: 'good' as const,
+                text: `The token "${token.name}" is made. Its secret was shown once and cannot be shown again; if you did not copy it, revoke this token and make another.`,
+              },
+            }
+          : { made: { token: secret, name: token.name, expiresAt: token.expiresAt } }
+      return show(c, ctx, extra, 200, tokens)
+    }),
   )
 
   app.post(
@@ -64,32 +209,38 @@ export function registerAccountPages(app: Hono<HonoEnv>): void {
       const form = Object.fromEntries(await formEntries(c))
       const current = form.currentPassword ?? ''
       const next = form.newPassword ?? ''
+      const revokeTokens = asksToRevoke(form)
       if (next !== (form.confirmPassword ?? '')) {
         return show(
           c,
           ctx,
           {
             passwordErrors: { confirmPassword: 'the two new passwords differ; type it again' },
+            revokeTokens,
             notice: { kind: 'bad', text: 'Your password was not changed.' },
           },
           400,
         )
       }
-      const res = await ctx.asPosted(form._csrf ?? '').changePassword(current, next)
+      const { result: res, cookie } = await changePassword(c, form._csrf ?? '', {
+        currentPassword: current,
+        newPassword: next,
+        revokeTokens,
+      })
       if (res.ok) {
-        const others = res.data.otherSessionsEnded
-        return redirectWith(
-          c,
-          PATH,
-          true,
-          `Your password is changed.${others > 0 ? ` ${others === 1 ? 'One other place' : `${others} other places`} where you were signed in ${others === 1 ? 'is' : 'are'} signed out.` : ''}`,
-        )
+        // The API ended this browser's session with the others and made it a new one: without
+        // the new cookie the redirect would land on the sign-in page.
+        if (cookie) {
+          c.header('Set-Cookie', cookie, { append: true })
+        }
+        return redirectWith(c, PATH, true, changedText(res.data, revokeTokens))
       }
       return show(
         c,
         ctx,
         {
           passwordErrors: passwordErrors(res),
+          revokeTokens,
           notice: { kind: 'bad', text: `Your password was not changed: ${res.error.message}` },
         },
         failureStatus(res),
@@ -107,7 +258,24 @@ export function registerAccountPages(app: Hono<HonoEnv>): void {
         .asPosted(form._csrf ?? '')
         .createToken(name, Number.isFinite(Number(days)) && days !== '' ? Number(days) : days)
       if (res.ok) {
-        return show(c, ctx, { made: res.data })
+        setCookie(
+          c,
+          NEW_TOKEN_COOKIE,
+          c
+            .get('services')
+            .identity.box.seal(
+              JSON.stringify({ id: res.data.id, token: res.data.token }),
+              newTokenContext(ctx),
+            ),
+          {
+            httpOnly: true,
+            sameSite: 'Strict',
+            secure: new URL(c.req.url).protocol === 'https:',
+            path: PATH,
+            maxAge: NEW_TOKEN_COOKIE_S,
+          },
+        )
+        return c.redirect(`${PATH}?made=${encodeURIComponent(res.data.id)}`, 303)
       }
       const errors: { name?: string; days?: string } = {}
       for (const issue of res.error.issues ?? []) {

@@ -207,8 +207,6 @@ export function createAdminClient(
     createToken: (name: string, expiresInDays: number | string) =>
       call<TokenCreateResponse>('POST', '/v1/admin/tokens', { name, expiresInDays }),
     revokeToken: (tokenId: string) => call<undefined>('DELETE', `/v1/admin/tokens/${id(tokenId)}`),
-    changePassword: (currentPassword: string, newPassword: string) =>
-      call<PasswordChangeResponse>('POST', '/v1/admin/password', { currentPassword, newPassword }),
   }
 }
 

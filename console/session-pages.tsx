@@ -3,7 +3,8 @@
  * @module Signing in and out of the console. Sign-in posts to POST /v1/admin/login in process and
  * passes its session cookie on; only console paths are followed afterwards. A rule being written
  * when the session ended comes through sign-in in hidden fields and opens again, unsaved.
- * Sign-out ends the session through POST /v1/admin/logout (with the posted CSRF token).
+ * Sign-out ends the session through POST /v1/admin/logout (with the posted CSRF token). While
+ * the sign-in limit cannot be checked (Redis away), the page says so with the API's 503.
  */
 import type { Hono } from 'hono'
 import type { HonoEnv } from '../api/context'
@@ -84,10 +85,10 @@ export function registerSessionPages(app: Hono<HonoEnv>): void {
         ? 'Enter your email and password.'
         : (body.error?.message ?? `Sign-in failed (${res.status}); please try again.`)
     const retryAfter = res.headers.get('retry-after')
-    if (res.status === 429 && retryAfter) {
+    if ((res.status === 429 || res.status === 503) && retryAfter) {
       c.header('Retry-After', retryAfter)
     }
-    return render(
+    const page = await render(
       c,
       <SignInPage
         email={email}
@@ -98,6 +99,12 @@ export function registerSessionPages(app: Hono<HonoEnv>): void {
       />,
       res.status === 401 ? 403 : failureStatus(res),
     )
+    // A 503 (the sign-in limit cannot be checked while Redis is away) stays a 503 with its
+    // Retry-After, so browsers and monitors read "try again shortly", not a fault; render() only
+    // knows the statuses every console page meets.
+    return res.status === 503
+      ? new Response(page.body, { status: 503, headers: page.headers })
+      : page
   })
 
   /** After signing in again mid-edit: the editor with the carried fields, not saved yet. */

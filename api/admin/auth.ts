@@ -10,7 +10,7 @@
  * site: every query takes `staff.siteId`, so another site's rule is simply not found (404).
  */
 import type { Context } from 'hono'
-import { getCookie } from 'hono/cookie'
+import { getCookie, setCookie } from 'hono/cookie'
 import { findSession, type Staff } from '../../drizzle/queries/staff'
 import { type TokenCheck, verifyStaffToken } from '../../drizzle/queries/staff-tokens'
 import type { StaffRole } from '../../drizzle/schema/offers'
@@ -97,4 +97,20 @@ export async function requireStaff(
  */
 export function currentSessionId(c: Context<HonoEnv>): string | undefined {
   return c.req.header('authorization') === undefined ? getCookie(c, SESSION_COOKIE) : undefined
+}
+
+/**
+ * Hands a console session to the browser: httpOnly (no script reads it), SameSite=Strict (no
+ * cross-site request carries it), Secure on https, expiring with the session. Sign-in and a
+ * password change (which replaces the session) both set it this way.
+ * @example setSessionCookie(c, await createSession(db, staff.id, ttl))
+ */
+export function setSessionCookie(c: Context<HonoEnv>, session: { id: string; expiresAt: Date }) {
+  setCookie(c, SESSION_COOKIE, session.id, {
+    httpOnly: true,
+    sameSite: 'Strict',
+    secure: new URL(c.req.url).protocol === 'https:',
+    path: '/',
+    expires: session.expiresAt,
+  })
 }

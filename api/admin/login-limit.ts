@@ -13,8 +13,11 @@
  * scrypt work. Unknown emails are counted exactly like known ones, so a 429 tells nothing about
  * who has an account.
  *
- * When Redis does not answer, sign-in goes on without the limit (and logs it): staff must still
- * reach the console, whose health page says what is wrong. scrypt remains the brake.
+ * When Redis does not answer, the limit fails closed: sign-in (and a password change, which
+ * checks the current password the same way) answers a fast 503 with Retry-After, before any
+ * scrypt work. Going on without the limit would hand unlimited guesses to whoever can make
+ * Redis unreachable. Staff already signed in keep their sessions (PostgreSQL) and API tokens, so
+ * the console's Health page still says what is wrong.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -150,14 +153,12 @@ function inWords(ms: number): string {
 
 /**
  * Takes a sign-in attempt for `email` from the caller's IP, or throws the 429 (with Retry-After)
- * when either is at its limit. Undefined when Redis could not be asked (logged; see the module
- * note): the caller goes on without the limit.
+ * when either is at its limit, or the 503 (Retry-After: 1) when Redis could not be asked — the
+ * limit fails closed (see the module note). The request client fails fast (runtime/redis.ts:
+ * no offline queue, NUDGE_REDIS_TIMEOUT), so the 503 never waits long.
  * @example const attempt = await takeSignInAttempt(c, input.email)
  */
-export async function takeSignInAttempt(
-  c: Context<HonoEnv>,
-  email: string,
-): Promise<Attempt | undefined> {
+export async function takeSignInAttempt(c: Context<HonoEnv>, email: string): Promise<Attempt> {
   const { redis, config, logger } = c.get('services')
   let result: TakeResult
   try {
@@ -166,8 +167,12 @@ export async function takeSignInAttempt(
       clientIp(c) ?? 'unknown',
     )
   } catch (err) {
-    logger.warn({ err }, 'sign-in limit unavailable (Redis); checking the password without it')
-    return undefined
+    logger.warn({ err: (err as Error).message }, 'sign-in limit unavailable (Redis): refused')
+    throw new ApiError(
+      'UNAVAILABLE',
+      'Passwords cannot be checked right now: the limit on wrong passwords is unavailable (Redis does not answer). Please try again in a moment.',
+      { retryAfter: 1 },
+    )
   }
   if (result.ok) {
     return result.attempt
@@ -183,14 +188,11 @@ export async function takeSignInAttempt(
   )
 }
 
-/** A successful sign-in (or password check): forgets the email's failures; errors are logged. */
-export async function signInSucceeded(
-  c: Context<HonoEnv>,
-  attempt: Attempt | undefined,
-): Promise<void> {
-  if (!attempt) {
-    return
-  }
+/**
+ * A successful sign-in (or password check): forgets the email's failures. Errors are logged, not
+ * raised: the password was right, and a count left behind only errs on the strict side.
+ */
+export async function signInSucceeded(c: Context<HonoEnv>, attempt: Attempt): Promise<void> {
   const { redis, config, logger } = c.get('services')
   await createLoginLimiter(redis, config.NUDGE_KEY_PREFIX)
     .succeeded(attempt)

@@ -3,11 +3,16 @@
  * through Redis, then 429 with Retry-After in plain words — for unknown emails exactly as for
  * known ones, and with the same scrypt work either way before that. A successful sign-in resets
  * the email's count. The console's sign-in page says the same and counts the visitor's address.
+ * Without Redis the limit fails closed: 503 with Retry-After, and no session.
  */
-import { describe, expect, it } from 'vitest'
+import { eq } from 'drizzle-orm'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { staffSessions } from '../../drizzle/schema/offers'
+import { createRedis } from '../../runtime/redis'
 import { adminApi, PASSWORD } from '../../test/admin'
 import { serveApp } from '../../test/serve'
 import { createLoginLimiter, LOGIN_LIMITS, loginKeys } from '../admin/login-limit'
+import { createApp } from '../app'
 
 type Api = Awaited<ReturnType<typeof adminApi>>
 
@@ -24,6 +29,24 @@ async function fail(t: Api, email: string, times: number, headers: Record<string
     const res = await login(t, email, 'not the password', headers)
     expect(res.status, `attempt ${i + 1} for ${email}: ${await res.text()}`).toBe(401)
   }
+}
+
+/**
+ * The same api (database, site, staff) with a Redis that is not there: a fail-fast client (as
+ * runtime/redis.ts makes them) on a loopback port nothing listens on.
+ */
+function withRedisDown(t: Api) {
+  const down = createRedis('redis://127.0.0.1:1', { commandTimeoutMs: 800 })
+  down.on('error', () => {})
+  onTestFinished(() => {
+    down.disconnect()
+  })
+  return createApp({ ...t.services, redis: down })
+}
+
+async function sessionsOf(t: Api, staffId: string): Promise<number> {
+  const rows = await t.db.select().from(staffSessions).where(eq(staffSessions.staffId, staffId))
+  return rows.length
 }
 
 describe('sign-in limit', () => {
@@ -113,6 +136,54 @@ describe('sign-in limit', () => {
       expect(res.status, `sign-in ${i + 1}`).toBe(200)
     }
   }, 60_000)
+
+  it('fails closed: a fast 503 with Retry-After and no session while Redis does not answer', async () => {
+    const t = await adminApi()
+    const app = withRedisDown(t)
+    const before = await sessionsOf(t, t.admin.staffId)
+    const started = Date.now()
+    const res = await app.request('/v1/admin/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@shop.example', password: PASSWORD }),
+    })
+    const elapsed = Date.now() - started
+    const body = (await res.json()) as { error: { code: string; message: string } }
+    expect(res.status, JSON.stringify(body)).toBe(503)
+    expect(body.error.code).toBe('UNAVAILABLE')
+    expect(body.error.message).toBe(
+      'Passwords cannot be checked right now: the limit on wrong passwords is unavailable (Redis does not answer). Please try again in a moment.',
+    )
+    expect(res.headers.get('retry-after')).toBe('1')
+    expect(res.headers.get('set-cookie')).toBeNull()
+    // Refused before any scrypt work, and no session was made.
+    expect(elapsed).toBeLessThan(1000)
+    expect(await sessionsOf(t, t.admin.staffId)).toBe(before)
+
+    // A password change checks the current password the same way: refused, nothing changed.
+    const change = await app.request('/v1/admin/password', {
+      method: 'POST',
+      headers: { ...t.admin.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ currentPassword: PASSWORD, newPassword: 'a brand new passphrase' }),
+    })
+    expect(change.status, await change.clone().text()).toBe(503)
+    expect(change.headers.get('retry-after')).toBe('1')
+    expect((await login(t, 'admin@shop.example', PASSWORD)).status).toBe(200)
+
+    // The console's sign-in page says so, with the same status and Retry-After.
+    const page = await app.request('/console/sign-in', {
+      method: 'POST',
+      body: new URLSearchParams({ email: 'admin@shop.example', password: PASSWORD, next: '' }),
+    })
+    expect(page.status).toBe(503)
+    expect(page.headers.get('retry-after')).toBe('1')
+    expect(page.headers.get('set-cookie')).toBeNull()
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'")
+    const text = await page.text()
+    expect(text).toContain('Passwords cannot be checked right now')
+    expect(text).not.toContain(PASSWORD)
+    expect(await sessionsOf(t, t.admin.staffId)).toBe(before + 1)
+  })
 
   it('does the same work for an unknown email as for a wrong password', async () => {
     const t = await adminApi()

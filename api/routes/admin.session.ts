@@ -4,11 +4,12 @@
  * password: admin.password.ts). Passwords are checked with scrypt (runtime/passwords.ts); a
  * wrong email and a wrong password get the same answer after the same work, so the API does not
  * tell who has an account. Failed sign-ins are limited per email and per client IP
- * (api/admin/login-limit.ts): 429 with Retry-After once either is used up.
+ * (api/admin/login-limit.ts): 429 with Retry-After once either is used up, and 503 with
+ * Retry-After while Redis, which keeps those counts, does not answer (the limit fails closed).
  */
 import { randomBytes } from 'node:crypto'
 import type { Hono } from 'hono'
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { deleteCookie, getCookie } from 'hono/cookie'
 import { z } from 'zod'
 import {
   createSessionFor,
@@ -17,7 +18,7 @@ import {
   findStaffByEmail,
 } from '../../drizzle/queries/staff'
 import { hashPassword, MAX_PASSWORD_LENGTH, verifyPassword } from '../../runtime/passwords'
-import { requireStaff, SESSION_COOKIE } from '../admin/auth'
+import { requireStaff, SESSION_COOKIE, setSessionCookie } from '../admin/auth'
 import { signInSucceeded, takeSignInAttempt } from '../admin/login-limit'
 import { parseWith } from '../admin/validate'
 import { readJsonBody } from '../body'
@@ -78,13 +79,7 @@ export function register(app: Hono<HonoEnv>): void {
       // The password changed while this sign-in was checking the old one.
       throw new ApiError('UNAUTHORIZED', 'Email or password is wrong.')
     }
-    setCookie(c, SESSION_COOKIE, session.id, {
-      httpOnly: true,
-      sameSite: 'Strict',
-      secure: new URL(c.req.url).protocol === 'https:',
-      path: '/',
-      expires: session.expiresAt,
-    })
+    setSessionCookie(c, session)
     return c.json({
       staff: { id: staff.id, email: staff.email, role: staff.role, siteId: staff.siteId },
       csrfToken: session.csrfToken,

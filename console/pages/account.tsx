@@ -2,8 +2,9 @@
 /**
  * @module The signed-in person's own account (any role): change their password (current + new,
  * twice; a refusal is shown next to the field, and no password is ever written back into the
- * page), and their API tokens for scripts — name, created, last used, expires, state — with
- * revoke, and a form to make one (shown once, like a rotated secret).
+ * page; "Also revoke my API tokens" is ticked unless they untick it), and their API tokens for
+ * scripts — name, created, last used, expires, state — with revoke, and a form to make one
+ * (shown once, like a rotated secret).
  */
 import { MIN_PASSWORD_LENGTH } from '../../runtime/passwords'
 import type { StaffView, TokenView } from '../admin-client'
@@ -63,6 +64,8 @@ export function AccountPage(props: {
   tokens?: TokenView[]
   tokensError?: string
   passwordErrors?: PasswordErrors
+  /** The "Also revoke my API tokens" box: ticked unless a refused post had it unticked. */
+  revokeTokens?: boolean
   made?: { token: string; name: string; expiresAt: string }
   newToken?: { name: string; days: string; errors: { name?: string; days?: string } }
   notice?: Notice
@@ -105,7 +108,7 @@ export function AccountPage(props: {
           id="newPassword"
           label="New password"
           autocomplete="new-password"
-          hint={`At least ${MIN_PASSWORD_LENGTH} characters. Everywhere else you are signed in is signed out; this browser stays signed in.`}
+          hint={`At least ${MIN_PASSWORD_LENGTH} characters. Everywhere else you are signed in is signed out; this browser stays signed in with a new session.`}
           error={errors.newPassword}
         />
         <PasswordField
@@ -114,6 +117,22 @@ export function AccountPage(props: {
           autocomplete="new-password"
           error={errors.confirmPassword}
         />
+        <div class="field">
+          <label>
+            <input
+              type="checkbox"
+              name="revokeTokens"
+              value="1"
+              checked={props.revokeTokens ?? true}
+              aria-describedby="revokeTokens-hint"
+            />{' '}
+            Also revoke my API tokens
+          </label>
+          <p class="hint" id="revokeTokens-hint">
+            Leave it ticked if someone else may know your password: scripts using your tokens stop
+            working and need new ones. Untick it for a routine change.
+          </p>
+        </div>
         <button type="submit" class="primary">
           Change password
         </button>

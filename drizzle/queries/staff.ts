@@ -1,12 +1,13 @@
 /**
- * @module Staff accounts, their passwords and console sessions (API tokens: staff-tokens.ts).
+ * @module Staff accounts, their passwords and console sessions (API tokens: staff-tokens.ts;
+ * a password change may revoke them all here, in its own transaction).
  * Session ids are stored as SHA-256 hashes: a leaked table does not sign anyone in.
  */
 import { createHash } from 'node:crypto'
-import { and, eq, gt, lte, ne } from 'drizzle-orm'
+import { and, eq, gt, isNull, lte } from 'drizzle-orm'
 import { newId, randomKey } from '../../runtime/ids'
 import type { Db } from '../client'
-import { type StaffRole, staff, staffSessions } from '../schema/offers'
+import { type StaffRole, staff, staffSessions, staffTokens } from '../schema/offers'
 
 export type Staff = { id: string; siteId: string; email: string; role: StaffRole }
 
@@ -58,7 +59,7 @@ export async function createSession(
 /**
  * A sign-in's session, made only if the password it checked is still the member's: undefined
  * when it changed meanwhile. The row lock orders it against a password change (which ends the
- * other sessions after updating the hash), so a sign-in with the old password can never leave a
+ * account's sessions after updating the hash), so a sign-in with the old password can never leave a
  * session behind the change.
  * @example const session = await createSessionFor(db, staff.id, staff.passwordHash, ttl)
  */
@@ -111,30 +112,76 @@ export async function findPasswordHash(db: Db, staffId: string): Promise<string 
   return row?.passwordHash
 }
 
+/** What a password change did to the account's ways in (setPassword). */
+export type PasswordChanged = {
+  /** Console sessions ended besides the one that made the change. */
+  otherSessionsEnded: number
+  /**
+   * The fresh session replacing the one that made the change; undefined for a change made with
+   * an API token, or when that session had already ended.
+   */
+  session?: { id: string; csrfToken: string; expiresAt: Date }
+  /** Ids of the live API tokens revoked (empty unless `revokeTokens`). */
+  revokedTokenIds: string[]
+}
+
 /**
- * Sets an account's password hash and ends its other console sessions (all of them when
- * `keepSessionId` is undefined, e.g. for a change made with an API token), in one transaction.
- * Returns how many sessions ended. API tokens are not touched: they are listed and revoked on
- * their own.
- * @example await setPassword(db, staffId, await hashPassword(next), currentSessionId)
+ * Sets an account's password hash and, in the same transaction, ends every console session of
+ * the account, the one making the change included: that one is replaced by a fresh session (new
+ * id, new CSRF token, `ttlMs` from now), so a stolen copy of its cookie stops working with the
+ * change while the person who made it stays signed in. With `revokeTokens`, the account's live
+ * API tokens are revoked too (a change after a suspected compromise); otherwise tokens stay, as
+ * scripts' credentials are listed and revoked on their own.
+ * @example const done = await setPassword(db, { staffId, passwordHash, currentSessionId, ttlMs, revokeTokens: true })
  */
 export async function setPassword(
   db: Db,
-  staffId: string,
-  passwordHash: string,
-  keepSessionId: string | undefined,
-): Promise<number> {
+  input: {
+    staffId: string
+    passwordHash: string
+    /** The raw id of the session making the change; undefined for an API-token request. */
+    currentSessionId: string | undefined
+    ttlMs: number
+    revokeTokens: boolean
+    now?: Date
+  },
+): Promise<PasswordChanged> {
+  const { staffId } = input
   return db.transaction(async (tx) => {
-    await tx.update(staff).set({ passwordHash }).where(eq(staff.id, staffId))
+    await tx.update(staff).set({ passwordHash: input.passwordHash }).where(eq(staff.id, staffId))
+    const now = input.now ?? new Date()
     const ended = await tx
       .delete(staffSessions)
-      .where(
-        and(
-          eq(staffSessions.staffId, staffId),
-          keepSessionId === undefined ? undefined : ne(staffSessions.idHash, sha256(keepSessionId)),
-        ),
-      )
-      .returning({ idHash: staffSessions.idHash })
-    return ended.length
+      .where(eq(staffSessions.staffId, staffId))
+      .returning({ idHash: staffSessions.idHash, expiresAt: staffSessions.expiresAt })
+    const currentHash =
+      input.currentSessionId === undefined ? undefined : sha256(input.currentSessionId)
+    const hadCurrent = ended.some((row) => row.idHash === currentHash)
+    const session = hadCurrent
+      ? await createSession(tx as unknown as Db, staffId, input.ttlMs)
+      : undefined
+    // Only tokens that still work: expired and already revoked ones keep their state and dates
+    // (staff-tokens.ts tells their holders which).
+    const revoked = input.revokeTokens
+      ? await tx
+          .update(staffTokens)
+          .set({ revokedAt: now })
+          .where(
+            and(
+              eq(staffTokens.staffId, staffId),
+              isNull(staffTokens.revokedAt),
+              gt(staffTokens.expiresAt, now),
+            ),
+          )
+          .returning({ id: staffTokens.id })
+      : []
+    return {
+      // Expired sessions go too, but nobody was signed in there any more.
+      otherSessionsEnded: ended.filter(
+        (row) => row.idHash !== currentHash && row.expiresAt.getTime() > now.getTime(),
+      ).length,
+      ...(session && { session }),
+      revokedTokenIds: revoked.map((row) => row.id),
+    }
   })
 }
