@@ -17,6 +17,11 @@ export const eventsJob = z.object({
   /** The (first) log entry the job holds. */
   entryId: z.string().regex(/^\d+-\d+$/),
   events: z.array(storedEvent).min(1),
+  /**
+   * A job of several entries: each entry's id and number of events, in the order of `events`
+   * (so a job that fails for good can be split back into one job per entry).
+   */
+  entries: z.array(z.tuple([z.string(), z.number().int().min(1)])).optional(),
   /** Set by replay and import: rebuild state, never send offers. */
   replay: z.boolean().optional(),
 })
@@ -89,21 +94,27 @@ export function eventsBatchJobId(partition: number, firstEntryId: string, count:
  * Default options of every events job: retries with backoff, and retention bounded by age and
  * count (BullMQ keeps finished jobs forever by default and would fill Redis). A job holds its
  * events (~0.5 KB each), so completed jobs holding 400,000 events cost ~200 MB of Redis: the
- * count kept is that many events' worth at the pump's job size. They are kept up to 15 minutes
- * so the jobId dedup above covers a pump's take-over (NUDGE_CLAIM_IDLE) at moderate rates (at
- * 30,000 events/s, 400,000 events last 13 s). Past that a re-added job is processed again,
- * which profiles absorb (exactly-once) and recommendations count twice (at-least-once). Failed
- * jobs stay a week, for the operator to list and retry (`nudge jobs failed`, `nudge jobs retry`).
+ * count kept is that many events' worth of full jobs (a job holds at least one entry, ~20
+ * events). They are kept up to 15 minutes; the pump's own records (workers/pump.ts) decide
+ * whether an entry read again was already added, and only lean on this retention in a
+ * millisecond window. Failed jobs stay a week (2,000,000 events' worth, ~1 GB), for the
+ * operator to list and retry (`nudge jobs failed`, `nudge jobs retry`).
  * @example queue.addBulk([{ name: 'events', data, opts: { ...eventsJobOptions(200), jobId } }])
  */
 export function eventsJobOptions(eventsPerJob: number) {
+  // A job holds at least one entry, whatever eventsPerJob says: count jobs by their real size.
+  const perJob = Math.max(eventsPerJob, TYPICAL_ENTRY_EVENTS)
   return {
     attempts: 5,
     backoff: { type: 'exponential', delay: 500 },
-    removeOnComplete: { age: 900, count: Math.ceil(COMPLETED_EVENTS_KEPT / eventsPerJob) },
-    removeOnFail: { age: 7 * 24 * 3600, count: 100_000 },
+    removeOnComplete: { age: 900, count: Math.ceil(COMPLETED_EVENTS_KEPT / perJob) },
+    removeOnFail: { age: 7 * 24 * 3600, count: Math.ceil(FAILED_EVENTS_KEPT / perJob) },
   } as const
 }
 
-/** Events whose completed jobs the queue keeps at most (see eventsJobOptions). */
+/** Events whose completed jobs the queue keeps at most (~200 MB; see eventsJobOptions). */
 const COMPLETED_EVENTS_KEPT = 400_000
+/** Events whose failed jobs the queue keeps at most (~1 GB), for the operator to retry. */
+const FAILED_EVENTS_KEPT = 2_000_000
+/** Events of a browser's request, about: the SDK sends what queued up since its last flush. */
+const TYPICAL_ENTRY_EVENTS = 20

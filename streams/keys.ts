@@ -21,11 +21,12 @@ export function createKeys(prefix: string) {
     /** The event log partition p (0..P-1). */
     events: (partition: number) => `${prefix}events:{${partition}}`,
     /**
-     * Which events job holds an entry of partition p, for the entries the pump put into a job
-     * of several (hash: entry id → job id). Written before the jobs, deleted once the entries
-     * are acknowledged (workers/pump.ts).
+     * The pump's records of partition p's entries of one hour (by entry id time): entry id →
+     * the job of several entries meant to hold it, or '+' once its job is added. Deleted once
+     * the entries are acknowledged; each hour's hash expires a day after the hour regardless
+     * (workers/pump.ts).
      */
-    pumpJobs: (partition: number) => `${prefix}events:{${partition}}:jobs`,
+    pumpJobs: (partition: number, hour: number) => `${prefix}events:{${partition}}:jobs:${hour}`,
     /** The oldest entry id any consumer group of partition p still needs (trim never passes it). */
     trimFloor: (partition: number) => `${prefix}events:{${partition}}:floor`,
     /** Entries a consumer group gave up on after N attempts, per source stream. */

@@ -2,8 +2,8 @@
  * @module One consumer span per events job (runtime/telemetry.ts; nothing with tracing off).
  * A job carries many events, each with the `traceparent` of the request that brought it (the
  * api stamps it) or its client's own: the span links to every distinct one, and when there is
- * only one (the usual case: one request's events of one partition) it is also the span's
- * parent, so a trace view shows the request and its processing together (not for replay jobs,
+ * only one (a job of one entry, the usual case on a quiet log: one request's events of one
+ * partition) it is also the span's parent, so a trace view shows the request and its processing together (not for replay jobs,
  * which only link).
  */
 import { type Link, SpanKind } from '@opentelemetry/api'

@@ -4,14 +4,14 @@
  * worker finish the jobs it holds, then closes the queue.
  */
 import { hostname } from 'node:os'
-import { Queue, Worker } from 'bullmq'
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq'
 import type { Db } from '../drizzle/client'
 import { findEventWeights } from '../drizzle/queries/sites'
 import type { Config } from '../runtime/config'
 import type { Logger } from '../runtime/logger'
 import type { Metrics } from '../runtime/metrics'
 import { createBlockingRedis, type Redis } from '../runtime/redis'
-import type { EventsJob } from '../streams/jobs'
+import { type EventsJob, eventsJobOptions } from '../streams/jobs'
 import { createKeys, type Keys, QUEUES, bullPrefix as queuePrefix } from '../streams/keys'
 import { DEFAULT_WEIGHTS } from './domain/profile-delta'
 import { inEventsJobSpan } from './events-job-span'
@@ -22,7 +22,7 @@ import { createDelayedProcessor, createOffersStep } from './offers/step'
 import { createEventsProcessor } from './processors/events'
 import { PROFILE_LIMITS, type ProfileStore, profileOf } from './processors/profile'
 import { createRecommendationsStep } from './processors/recommendations'
-import { createPump } from './pump'
+import { createPump, entryJobs } from './pump'
 import { snapshotProfiles } from './repeatables/snapshot-profiles'
 import { decayTrending } from './repeatables/trending-decay'
 import { createSiteWeights, type LoadOverrides } from './site-weights'
@@ -143,14 +143,34 @@ export async function startWorkers(
     logger.warn({ jobId: job?.id, err: err.message }, 'delayed offer job failed'),
   )
   delayedWorker.on('error', (err) => logger.error({ err }, 'delayed offer worker error'))
+  const splitOptions = eventsJobOptions(config.NUDGE_EVENTS_PER_JOB)
   const workerConnection = createBlockingRedis(deps.redisUrl, 'nudge-worker')
   const worker = new Worker<EventsJob>(
     QUEUES.events,
     async (job) => {
-      const result = await inEventsJobSpan(job, () => processEvents(job.data))
-      deps.metrics?.eventsProcessed.inc({ outcome: 'applied' }, result.applied)
-      deps.metrics?.eventsProcessed.inc({ outcome: 'seen before' }, result.events - result.applied)
-      return result
+      try {
+        const result = await inEventsJobSpan(job, () => processEvents(job.data))
+        deps.metrics?.eventsProcessed.inc({ outcome: 'applied' }, result.applied)
+        deps.metrics?.eventsProcessed.inc(
+          { outcome: 'seen before' },
+          result.events - result.applied,
+        )
+        return result
+      } catch (error) {
+        // A job of several entries failing for good becomes one job per entry (their own
+        // attempts), so one bad entry keeps only its own events back. What the failed tries
+        // applied is not applied again (profiles are exactly-once per event).
+        const split = failsForGood(job, error) ? entryJobs(job.data, splitOptions) : []
+        if (split.length === 0) {
+          throw error
+        }
+        await queue.addBulk(split)
+        logger.warn(
+          { jobId: job.id, entries: split.length, err: (error as Error).message },
+          'events job failed for good: re-added as one job per entry',
+        )
+        return { events: 0, applied: 0, split: split.length }
+      }
     },
     {
       connection: workerConnection,
@@ -224,4 +244,9 @@ export async function startWorkers(
       delayedWorkerConnection.disconnect()
     },
   }
+}
+
+/** Whether this attempt failing ends the job: no retry left, or an error BullMQ never retries. */
+function failsForGood(job: Job, error: unknown): boolean {
+  return error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
 }

@@ -3,11 +3,11 @@ import type { Redis } from 'ioredis'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { createBlockingRedis, createRedis, waitReady } from '../runtime/redis'
 import type { StoredEvent } from '../streams/events'
-import { type EventsJob, eventsBatchJobId, eventsJobId } from '../streams/jobs'
+import { type EventsJob, eventsBatchJobId, eventsJobId, eventsJobOptions } from '../streams/jobs'
 import { createKeys, GROUPS, type Keys } from '../streams/keys'
 import { appendEvents, type EventLog, prepareEvent } from '../streams/produce'
 import { TEST_REDIS_URL, testRedis } from '../test/redis'
-import { createPump, groupEntries } from './pump'
+import { createPump, entryJobs, groupEntries } from './pump'
 
 const now = Date.now()
 
@@ -58,7 +58,7 @@ async function setup() {
     connection.disconnect()
     client.disconnect()
   })
-  const startPump = (name: string) => {
+  const startPump = (name: string, claimIdleMs = 30_000) => {
     const pump = createPump({
       redis: client,
       redisUrl: TEST_REDIS_URL,
@@ -67,13 +67,14 @@ async function setup() {
       queue,
       name,
       eventsPerJob: 100,
+      claimIdleMs,
     })
     const running = pump.run()
     onTestFinished(async () => {
       await pump.stop()
       await running
     })
-    return pump
+    return { pump, running }
   }
   /** Every job on the queue: id → the ids of its events. */
   const jobs = async () => {
@@ -82,7 +83,24 @@ async function setup() {
   }
   const pending = async () =>
     Number(((await redis.xpending(keys.events(0), GROUPS.pipeline)) as [number])[0])
-  return { redis, keys, queue, startPump, jobs, pending }
+  /** The pump's records of partition 0, over every hour. */
+  const records = async () => {
+    const found = await redis.keys(`${keys.pumpJobs(0, 0).slice(0, -1)}*`)
+    const all: Record<string, string> = {}
+    for (const key of found) {
+      Object.assign(all, await redis.hgetall(key))
+    }
+    return all
+  }
+  /** What a pump killed after its read did: entries pending for `name`, and these records. */
+  const deadPump = async (name: string, entries: string[], recorded: string) => {
+    await readAsDeadPump(redis, keys, name)
+    for (const entry of entries) {
+      const hour = Math.floor(Number.parseInt(entry, 10) / 3_600_000)
+      await redis.hset(keys.pumpJobs(0, hour), entry, recorded)
+    }
+  }
+  return { redis, keys, queue, startPump, jobs, pending, records, deadPump }
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 8000) {
@@ -118,7 +136,7 @@ describe('pump', { timeout: 20_000 }, () => {
   it('puts consecutive entries of a read into jobs of at most 100 events, and acks them', async () => {
     const t = await setup()
     const entries = await appendEntries(t.redis, t.keys, 7, 20)
-    t.startPump('pump-a')
+    const { pump, running } = t.startPump('pump-a')
     await waitFor(
       'every entry acked',
       async () => (await t.jobs()).size === 2 && (await t.pending()) === 0,
@@ -130,21 +148,29 @@ describe('pump', { timeout: 20_000 }, () => {
     )
     expect(jobs.get(eventsBatchJobId(0, entries[0] ?? '', 5))).toEqual(eventIds(5, 20))
     expect(jobs.get(eventsBatchJobId(0, entries[5] ?? '', 2))).toEqual(eventIds(2, 20, 5))
-    // The next batch deletes the acknowledged entries' records.
-    expect(await t.redis.hlen(t.keys.pumpJobs(0))).toBe(7)
+    // A batch job knows its entries, to be split back into them if it fails for good.
+    const [batch] = await t.queue.getJobs(['waiting'])
+    expect(batch?.data.entries?.map(([, n]) => n)).toBeDefined()
+    // Added entries are marked; the next read deletes the acknowledged entries' records.
+    expect(Object.values(await t.records())).toEqual(Array(7).fill('+'))
     const [single] = await appendEntries(t.redis, t.keys, 1, 1, 7)
     await waitFor('the single entry', async () => (await t.jobs()).size === 3)
     expect((await t.jobs()).has(eventsJobId(0, single ?? ''))).toBe(true)
-    await waitFor('records deleted', async () => (await t.redis.hlen(t.keys.pumpJobs(0))) === 0)
+    expect(Object.keys(await t.records())).toEqual([single])
+    // Stopping deletes the last read's records: nothing is left behind.
+    await pump.stop()
+    await running
+    expect(await t.records()).toEqual({})
+    const ttl = await t.redis.pttl(t.keys.pumpJobs(0, Math.floor(Date.now() / 3_600_000)))
+    expect(ttl).toBe(-2)
   })
 
   it('adds nothing twice after a pump died between adding its jobs and acking', async () => {
     const t = await setup()
     const entries = await appendEntries(t.redis, t.keys, 3, 20)
-    await readAsDeadPump(t.redis, t.keys, 'pump-dead')
     // What the dead pump did before it was killed: the record, then the job.
     const id = eventsBatchJobId(0, entries[0] ?? '', 3)
-    await t.redis.hset(t.keys.pumpJobs(0), ...entries.flatMap((entry) => [entry, id]))
+    await t.deadPump('pump-dead', entries, id)
     await t.queue.add(
       'events',
       { partition: 0, entryId: entries[0] ?? '', events: eventIds(3, 20).map(event) },
@@ -159,9 +185,7 @@ describe('pump', { timeout: 20_000 }, () => {
   it('loses nothing when a pump died after recording a batch but before adding it', async () => {
     const t = await setup()
     const entries = await appendEntries(t.redis, t.keys, 3, 20)
-    await readAsDeadPump(t.redis, t.keys, 'pump-dead')
-    const id = eventsBatchJobId(0, entries[0] ?? '', 3)
-    await t.redis.hset(t.keys.pumpJobs(0), ...entries.flatMap((entry) => [entry, id]))
+    await t.deadPump('pump-dead', entries, eventsBatchJobId(0, entries[0] ?? '', 3))
 
     t.startPump('pump-dead')
     await waitFor('the entries acked', async () => (await t.pending()) === 0)
@@ -169,5 +193,74 @@ describe('pump', { timeout: 20_000 }, () => {
     // Each entry alone, under its own id: every event exactly once.
     expect([...jobs.keys()].sort()).toEqual(entries.map((entry) => eventsJobId(0, entry)).sort())
     expect([...jobs.values()].flat().sort()).toEqual(eventIds(3, 20).sort())
+  })
+
+  it('skips entries marked added even when their job is gone (retention), on another pump', async () => {
+    const t = await setup()
+    const entries = await appendEntries(t.redis, t.keys, 3, 20)
+    // Killed after adding its jobs and marking them; the jobs completed and were removed since.
+    await t.deadPump('pump-dead', entries, '+')
+
+    // Another pump takes the dead one's entries over (XAUTOCLAIM) once they are idle.
+    t.startPump('pump-b', 200)
+    await waitFor('the entries acked', async () => (await t.pending()) === 0)
+    expect((await t.jobs()).size).toBe(0)
+  })
+
+  it('hands a dead pump’s recorded batch over to another pump without adding it twice', async () => {
+    const t = await setup()
+    const entries = await appendEntries(t.redis, t.keys, 3, 20)
+    const id = eventsBatchJobId(0, entries[0] ?? '', 3)
+    await t.deadPump('pump-dead', entries, id)
+    await t.queue.add(
+      'events',
+      { partition: 0, entryId: entries[0] ?? '', events: eventIds(3, 20).map(event) },
+      { jobId: id },
+    )
+
+    t.startPump('pump-b', 200)
+    await waitFor('the entries acked', async () => (await t.pending()) === 0)
+    expect([...(await t.jobs()).keys()]).toEqual([id])
+  })
+})
+
+describe('entryJobs', () => {
+  it('splits a job of several entries back into one job per entry, in order', () => {
+    const events = eventIds(3, 2).map(event)
+    const jobs = entryJobs(
+      {
+        partition: 2,
+        entryId: '1-0',
+        events,
+        entries: [
+          ['1-0', 2],
+          ['2-0', 2],
+          ['3-0', 2],
+        ],
+      },
+      eventsJobOptions(100),
+    )
+    expect(jobs.map((job) => job.opts?.jobId)).toEqual(['p2-1-0', 'p2-2-0', 'p2-3-0'])
+    expect(jobs.map((job) => job.data.events.map((e) => e.id))).toEqual([
+      ['e0-0', 'e0-1'],
+      ['e1-0', 'e1-1'],
+      ['e2-0', 'e2-1'],
+    ])
+    // Nothing to split, or entries that do not account for the events: no guessing.
+    expect(entryJobs({ partition: 0, entryId: '1-0', events }, eventsJobOptions(100))).toEqual([])
+    expect(
+      entryJobs(
+        {
+          partition: 0,
+          entryId: '1-0',
+          events,
+          entries: [
+            ['1-0', 2],
+            ['2-0', 2],
+          ],
+        },
+        eventsJobOptions(100),
+      ),
+    ).toEqual([])
   })
 })

@@ -6,22 +6,31 @@
  * per CPU second. A quiet log gives one entry per read, so one entry per job, and batching
  * adds no wait: it only groups entries that were already waiting.
  *
- * Idempotent: BullMQ refuses a job id it still holds, and ids are stable. A job of one entry is
- * `p<p>-<entry id>`. For a job of several, the pump first records which job holds each of its
- * entries (`keys.pumpJobs`, entry id → job id), then adds the jobs, then acks; the record is
- * deleted once the entries are acknowledged. An entry read again (by this pump after a restart
- * or a failed call, or by another pump through XAUTOCLAIM) comes alone, and is added as its own
- * job only when no job recorded for it exists. So a pump killed between adding jobs and XACK
- * adds nothing twice when it comes back, and one killed after the record but before the jobs
- * loses nothing. BullMQ adds a bulk in one MULTI: all of its jobs exist, or none does.
+ * Nothing twice, nothing lost. A job of one entry has the id `p<p>-<entry id>`, and BullMQ
+ * refuses an id it still holds. For each read the pump records, per entry, in
+ * `keys.pumpJobs(p, hour)`:
+ * 1. before adding the jobs, for the entries of a job of several: that job's id;
+ * 2. after adding them, for every entry: '+' (added);
+ * then acks. An entry read again (by this pump after a failed call or a restart, or by another
+ * through XAUTOCLAIM) comes alone: it is skipped when marked added, or when the job recorded for
+ * it exists, and is added as its own job otherwise. So a pump killed after its jobs were added
+ * adds nothing twice, however long its entries wait to be reclaimed, and one killed after (1)
+ * but before the jobs loses nothing. Only a kill between adding the jobs and (2) leans on the
+ * queue's retention (streams/jobs.ts, eventsJobOptions) for an entry of one, as every entry
+ * did before jobs held several: past it, an entry read again is processed again, which profiles
+ * absorb (exactly-once) and recommendations count twice (at-least-once). BullMQ sends a bulk as
+ * a pipeline, not atomically: each entry is checked on its own, so a bulk cut short is fine.
  *
- * Past the queue's retention (streams/jobs.ts, eventsJobOptions) a job no longer exists, and
- * an entry read again after that is processed again: profiles absorb it (exactly-once),
- * recommendations count it twice (at-least-once). That was so with one entry per job too.
+ * Records of acknowledged entries are deleted with the next read's records (or on stop); each
+ * hour's hash expires a day after the hour anyway, so what a killed pump leaves behind goes.
+ * Assumption, as for every consumer (streams/consume.ts): a handler call, here one addBulk,
+ * finishes well within NUDGE_CLAIM_IDLE. One that hangs longer while another pump reclaims its
+ * entries can have them added twice, alone and in its batch.
  *
  * Several pumps may run at once; the consumer group shares the entries between them.
  */
 import type { Queue } from 'bullmq'
+import type { ChainableCommander } from 'ioredis'
 import type { Logger } from '../runtime/logger'
 import { createBlockingRedis, type Redis } from '../runtime/redis'
 import { type ConsumedEntry, type Consumer, createConsumer } from '../streams/consume'
@@ -51,12 +60,16 @@ export type PumpOptions = {
 
 export type Pump = { run(): Promise<void>; stop(): Promise<void> }
 
+const HOUR_MS = 3_600_000
+
 /**
- * A record of an interrupted batch is kept this long at least (every batch renews it): far
- * past the time its entries wait to be reclaimed (NUDGE_CLAIM_IDLE) and past the queue's
- * retention of completed jobs, after which the record no longer helps.
+ * Each hour's records expire this long after the hour: far past NUDGE_CLAIM_IDLE, the longest an
+ * entry of a dead pump waits to be reclaimed while another pump runs.
  */
-const RECORD_TTL_MS = 24 * 3_600_000
+const RECORD_TTL_MS = 24 * HOUR_MS
+
+/** The record of an entry whose job is added. */
+const ADDED = '+'
 
 type BulkJob = Parameters<Queue<EventsJob>['addBulk']>[0][number]
 
@@ -69,13 +82,12 @@ export function createPump(opts: PumpOptions): Pump {
   const jobOptions = eventsJobOptions(eventsPerJob)
   const blocking: Redis[] = []
   const consumers: Consumer[] = []
+  /** Per partition: deletes the records of entries acknowledged since the last read. */
+  const flushes: (() => Promise<void>)[] = []
   for (let partition = 0; partition < opts.partitions; partition++) {
     const reader = createBlockingRedis(opts.redisUrl, `nudge-pump-${partition}`)
     blocking.push(reader)
-    const records = keys.pumpJobs(partition)
-    /** Entries with a record, not yet acknowledged. */
-    const recorded = new Set<string>()
-    /** Acknowledged entries whose record is deleted with the next batch's records. */
+    /** Acknowledged entries, whose records are deleted with the next call's. */
     const settled: string[] = []
 
     const jobOf = (id: string, entries: ConsumedEntry[]): BulkJob => ({
@@ -84,13 +96,32 @@ export function createPump(opts: PumpOptions): Pump {
         partition,
         entryId: entries[0]?.streamId ?? '',
         events: entries.flatMap((e) => e.events),
+        ...(entries.length > 1 && {
+          entries: entries.map((e): [string, number] => [e.streamId, e.events.length]),
+        }),
       },
       opts: { ...jobOptions, jobId: id },
     })
 
+    /** Queues `field → value` records of each entry in its hour's hash, and that hash's expiry. */
+    const record = (write: ChainableCommander, entries: [string, string][]) => {
+      for (const [hour, fields] of byHour(entries)) {
+        const key = keys.pumpJobs(partition, hour)
+        write.hset(key, ...fields.flat())
+        write.pexpireat(key, (hour + 1) * HOUR_MS + RECORD_TTL_MS)
+      }
+    }
+
+    /** Queues deleting the records of acknowledged entries. */
+    const forget = (write: ChainableCommander, ids: string[]) => {
+      for (const [hour, fields] of byHour(ids.map((id): [string, string] => [id, '']))) {
+        write.hdel(keys.pumpJobs(partition, hour), ...fields.map(([id]) => id))
+      }
+    }
+
     async function addBatch(entries: ConsumedEntry[]): Promise<void> {
       const jobs: BulkJob[] = []
-      const record: string[] = []
+      const intents: [string, string][] = []
       for (const group of groupEntries(entries, eventsPerJob)) {
         const first = group[0]?.streamId ?? ''
         if (group.length === 1) {
@@ -99,40 +130,55 @@ export function createPump(opts: PumpOptions): Pump {
         }
         const id = eventsBatchJobId(partition, first, group.length)
         for (const entry of group) {
-          record.push(entry.streamId, id)
-          recorded.add(entry.streamId)
+          intents.push([entry.streamId, id])
         }
         jobs.push(jobOf(id, group))
       }
-      if (record.length > 0 || settled.length > 0) {
-        const done = settled.splice(0)
+      if (intents.length > 0) {
         const write = redis.pipeline()
-        if (done.length > 0) {
-          write.hdel(records, ...done)
-        }
-        if (record.length > 0) {
-          write.hset(records, ...record)
-          write.pexpire(records, RECORD_TTL_MS)
-        }
-        await replies(write).catch((error: unknown) => {
+        record(write, intents)
+        await replies(write)
+      }
+      await queue.addBulk(jobs)
+      const done = settled.splice(0)
+      const write = redis.pipeline()
+      forget(write, done)
+      record(
+        write,
+        entries.map((entry): [string, string] => [entry.streamId, ADDED]),
+      )
+      await replies(write).catch((error: unknown) => {
+        settled.push(...done)
+        throw error
+      })
+    }
+
+    /** An entry read again: skipped when added, or when its recorded job exists; else added alone. */
+    async function addAgain(entry: ConsumedEntry): Promise<void> {
+      const done = settled.splice(0)
+      const read = redis.pipeline()
+      forget(read, done)
+      read.hget(keys.pumpJobs(partition, hourOf(entry.streamId)), entry.streamId)
+      const held = (
+        await replies(read).catch((error: unknown) => {
           settled.push(...done)
           throw error
         })
-      }
-      await queue.addBulk(jobs)
-    }
-
-    /** An entry read again: added alone unless the job recorded for it exists. */
-    async function addAgain(entry: ConsumedEntry): Promise<void> {
-      const holder = await redis.hget(records, entry.streamId)
-      if (holder !== null) {
-        recorded.add(entry.streamId)
-        if ((await queue.getJobState(holder)) !== 'unknown') {
-          return
-        }
+      ).at(-1) as string | null
+      if (held === ADDED || (held !== null && (await redis.exists(queue.toKey(held))) === 1)) {
+        return
       }
       await queue.addBulk([jobOf(eventsJobId(partition, entry.streamId), [entry])])
     }
+
+    flushes.push(async () => {
+      const done = settled.splice(0)
+      if (done.length > 0) {
+        const write = redis.pipeline()
+        forget(write, done)
+        await replies(write)
+      }
+    })
 
     consumers.push(
       createConsumer({
@@ -154,11 +200,7 @@ export function createPump(opts: PumpOptions): Pump {
           }
         },
         acked: (ids) => {
-          for (const id of ids) {
-            if (recorded.delete(id)) {
-              settled.push(id)
-            }
-          }
+          settled.push(...ids)
         },
       }),
     )
@@ -172,11 +214,60 @@ export function createPump(opts: PumpOptions): Pump {
     async stop() {
       await Promise.all(consumers.map((c) => c.stop()))
       await running
+      // Best effort: what is left expires with its hour's hash.
+      await Promise.all(flushes.map((flush) => flush().catch(() => undefined)))
       for (const reader of blocking) {
         reader.disconnect()
       }
     },
   }
+}
+
+/**
+ * One job per entry of a job of several, each with that entry's events and its own id: what
+ * the events worker adds in place of such a job that failed for good, so that one entry's
+ * failure keeps only that entry's events back. Empty for a job of one entry, or when `entries`
+ * does not account for the events exactly.
+ * @example await queue.addBulk(entryJobs(job.data, eventsJobOptions(200)))
+ */
+export function entryJobs(
+  data: EventsJob,
+  options: ReturnType<typeof eventsJobOptions>,
+): BulkJob[] {
+  const entries = data.entries ?? []
+  if (entries.length < 2 || entries.reduce((sum, [, n]) => sum + n, 0) !== data.events.length) {
+    return []
+  }
+  let from = 0
+  return entries.map(([entryId, count]) => {
+    const events = data.events.slice(from, from + count)
+    from += count
+    return {
+      name: 'events',
+      data: { partition: data.partition, entryId, events, ...(data.replay && { replay: true }) },
+      opts: { ...options, jobId: eventsJobId(data.partition, entryId) },
+    }
+  })
+}
+
+/** The hour of an entry, from its id's time part. */
+function hourOf(entryId: string): number {
+  return Math.floor(Number.parseInt(entryId, 10) / HOUR_MS)
+}
+
+/** Records grouped by the hour of their entry. */
+function byHour(records: [string, string][]): Map<number, [string, string][]> {
+  const hours = new Map<number, [string, string][]>()
+  for (const entry of records) {
+    const hour = hourOf(entry[0])
+    const list = hours.get(hour)
+    if (list) {
+      list.push(entry)
+    } else {
+      hours.set(hour, [entry])
+    }
+  }
+  return hours
 }
 
 /**

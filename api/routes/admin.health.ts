@@ -133,16 +133,19 @@ async function streamFigures(services: Services) {
 /** Failed jobs looked at per request when picking out one site's (queues are install-wide). */
 const FAILED_SCANNED = 1_000
 
-/** The site a job's events belong to (an events job holds one request's, a delayed one one). */
-function siteOfJob(job: Job): string | undefined {
+/**
+ * Whether a job holds events of the site. A delayed job is one site's; an events job may hold
+ * several requests of one log partition, so of several sites: each of them sees it and may
+ * retry it (processing is idempotent per event, so a retry redoes nothing another site did).
+ */
+function concernsSite(job: Job, siteId: string): boolean {
   const data = job.data as { siteId?: unknown; events?: { siteId?: unknown }[] } | undefined
-  const site = data?.siteId ?? data?.events?.[0]?.siteId
-  return typeof site === 'string' ? site : undefined
+  return data?.siteId === siteId || (data?.events ?? []).some((event) => event.siteId === siteId)
 }
 
 /** The failed jobs of one site among the newest FAILED_SCANNED of the queue. */
 async function failedOf(queue: Queue, siteId: string): Promise<Job[]> {
-  return (await queue.getFailed(0, FAILED_SCANNED - 1)).filter((job) => siteOfJob(job) === siteId)
+  return (await queue.getFailed(0, FAILED_SCANNED - 1)).filter((job) => concernsSite(job, siteId))
 }
 
 async function queueFigures(services: Services, siteId: string) {
@@ -225,7 +228,7 @@ export function register(app: Hono<HonoEnv>): void {
     // Only this site's jobs: another site's failures are not its staff's to retry.
     if (input.jobId !== undefined) {
       const job = await queue.getJob(input.jobId)
-      if (!job || siteOfJob(job) !== staff.siteId || !(await job.isFailed())) {
+      if (!job || !concernsSite(job, staff.siteId) || !(await job.isFailed())) {
         throw new ApiError(
           'NOT_FOUND',
           `No failed job ${input.jobId} of your site in the ${input.queue} queue.`,

@@ -117,6 +117,7 @@ describe('event contracts', () => {
     expect(storedEvent.safeParse(older).success).toBe(true)
     for (const broken of [
       { ...stored, type: 'Nope' },
+      { ...stored, v: 2 },
       { ...stored, receivedAt: String(base.ts) },
       { ...stored, props: null },
       null,
