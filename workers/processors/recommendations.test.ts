@@ -176,31 +176,40 @@ describe('recommendations step', () => {
     expect(await t.redis.pttl(recs)).toBeGreaterThan(0)
   })
 
-  it("refreshes a returning shopper's stale list when they log in, a fresh one not", async () => {
-    const t = await setup()
-    const visit = (shopper: string, ts: number) => {
-      const e = event(shopper, 'ProductViewed', 'x', ts)
-      return { ...e, type: 'UserLoggedIn', props: {} } as StoredEvent
-    }
-    await t.run([
-      event('s1', 'ProductViewed', 'a', T0),
-      event('s1', 'ProductViewed', 'b', T0 + MIN),
-    ])
-    // Later, another shopper views b then c: c becomes a neighbour of b.
-    await t.run([
-      event('s2', 'ProductViewed', 'b', T0 + 9 * MIN),
-      event('s2', 'ProductViewed', 'c', T0 + 10 * MIN),
-    ])
-    const recs = t.keys.profileRecs(`${SITE}:a:s1`)
-    expect(await t.redis.zrange(recs, 0, -1)).not.toContain('c')
-    // s1 comes back at once: the list is fresh and stays as it was.
-    await t.run([visit('s1', T0 + 11 * MIN)])
-    expect(await t.redis.zrange(recs, 0, -1)).not.toContain('c')
-    // The same list, made long enough ago: the next login recomputes it.
-    await t.redis.pexpire(recs, PERSONAL_LIMITS.recsTtlMs - PERSONAL_LIMITS.refreshAfterMs - 1_000)
-    await t.run([visit('s1', T0 + 30 * MIN)])
-    expect(await t.redis.zrange(recs, 0, -1)).toContain('c')
-  })
+  it.each([
+    ['log in', 'UserLoggedIn', {}],
+    ['view a page', 'PageViewed', { path: '/' }],
+  ])(
+    "refreshes a returning shopper's stale list when they %s, a fresh one not",
+    async (_, type, props) => {
+      const t = await setup()
+      const visit = (shopper: string, ts: number) => {
+        const e = event(shopper, 'ProductViewed', 'x', ts)
+        return { ...e, type, props } as StoredEvent
+      }
+      await t.run([
+        event('s1', 'ProductViewed', 'a', T0),
+        event('s1', 'ProductViewed', 'b', T0 + MIN),
+      ])
+      // Later, another shopper views b then c: c becomes a neighbour of b.
+      await t.run([
+        event('s2', 'ProductViewed', 'b', T0 + 9 * MIN),
+        event('s2', 'ProductViewed', 'c', T0 + 10 * MIN),
+      ])
+      const recs = t.keys.profileRecs(`${SITE}:a:s1`)
+      expect(await t.redis.zrange(recs, 0, -1)).not.toContain('c')
+      // s1 comes back at once: the list is fresh and stays as it was.
+      await t.run([visit('s1', T0 + 11 * MIN)])
+      expect(await t.redis.zrange(recs, 0, -1)).not.toContain('c')
+      // The same list, made long enough ago: the next login recomputes it.
+      await t.redis.pexpire(
+        recs,
+        PERSONAL_LIMITS.recsTtlMs - PERSONAL_LIMITS.refreshAfterMs - 1_000,
+      )
+      await t.run([visit('s1', T0 + 30 * MIN)])
+      expect(await t.redis.zrange(recs, 0, -1)).toContain('c')
+    },
+  )
 
   it('adds a job touching 600 categories (two trending script calls)', async () => {
     const t = await setup()

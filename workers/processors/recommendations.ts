@@ -60,6 +60,9 @@ export const REC_LIMITS = {
   boughtRead: 100,
 } as const
 
+/** Events that mark a shopper's visit: their stale personal list is refreshed. */
+const VISIT_TYPES: ReadonlySet<string> = new Set(['UserLoggedIn', 'PageViewed'])
+
 /** Per site: item popularity increments and pair increments (both directions). */
 type SiteWork = {
   events: StoredEvent[]
@@ -100,12 +103,13 @@ export function createRecommendationsStep(
  * to the profile (they are dropped: their pairs were counted when they were applied), and the
  * history, purchases and interests. Shoppers left with no fresh events are not returned.
  *
- * A shopper who logs in with no item event in the job (a shopper coming back) gets their
- * existing personal list recomputed when it is older than PERSONAL_LIMITS.refreshAfterMs: the
- * neighbours and trending it was made from have moved on since, and a welcome-back offer reads
- * it next. Only logins: page views are the commonest events, and a job of page views alone
- * makes no round trip here. The list is refreshed before the login merges the anonymous
- * profile, so it does not yet hold this visit's anonymous browsing (the next item event adds it).
+ * A shopper who logs in or views a page with no item event in the job (a shopper coming back)
+ * gets their existing personal list recomputed when it is older than
+ * PERSONAL_LIMITS.refreshAfterMs: the neighbours and trending it was made from have moved on
+ * since, and a welcome-back offer or the store's page reads it next. That costs one PTTL per
+ * such shopper in this read, and the recompute at most once per refreshAfterMs per shopper. A
+ * list is refreshed before a login merges the anonymous profile, so it does not yet hold this
+ * visit's anonymous browsing (the next item event adds it).
  */
 async function loadShoppers(
   redis: ScriptClient,
@@ -119,7 +123,7 @@ async function loadShoppers(
   for (const event of events) {
     const profile = profileOf(event)
     if (interactionsOf(event).length === 0) {
-      if (event.type === 'UserLoggedIn' && !shoppers.has(profile)) {
+      if (VISIT_TYPES.has(event.type) && !shoppers.has(profile)) {
         others.set(profile, event.siteId)
       }
       continue
