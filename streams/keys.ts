@@ -57,6 +57,11 @@ export function createKeys(prefix: string) {
      * recently active shoppers here instead of scanning the keyspace.
      */
     siteShoppers: (siteId: string) => `${prefix}shoppers:{${siteId}}`,
+    /**
+     * String, set once every profile written before `siteShoppers` existed has been added to
+     * it (workers/repeatables/backfill-shoppers.ts): from then on the index alone is complete.
+     */
+    shoppersBackfilled: () => `${prefix}shoppers:backfilled`,
     /** Set: profile keys already merged into this one (a merge happens once). */
     profileMerged: (profileKey: string) => `${prefix}profile:{${profileKey}}:merged`,
     /** Sorted set: personal recommendations, item → score, capped (streams/recommendations.ts). */

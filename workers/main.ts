@@ -23,6 +23,7 @@ import { createEventsProcessor } from './processors/events'
 import { PROFILE_LIMITS, type ProfileStore, profileOf } from './processors/profile'
 import { createRecommendationsStep } from './processors/recommendations'
 import { createPump, entryJobs } from './pump'
+import { backfillShoppers } from './repeatables/backfill-shoppers'
 import { snapshotProfiles } from './repeatables/snapshot-profiles'
 import { decayTrending } from './repeatables/trending-decay'
 import { createSiteWeights, type LoadOverrides } from './site-weights'
@@ -222,6 +223,11 @@ export async function startWorkers(
       'snapshot-profiles': {
         every: 60_000,
         run: () => snapshotProfiles({ redis, keys, db: deps.db }),
+      },
+      // Once per install: returns at once after its first complete run.
+      'backfill-shoppers': {
+        every: 3_600_000,
+        run: () => backfillShoppers({ redis, keys }),
       },
     },
   })

@@ -4,8 +4,8 @@
  * /v1/admin/stats gives outcomes per rule with the lift over the holdout; GET
  * /v1/admin/decisions/:shopper shows the shopper's latest decision traces.
  *
- * The preview scans at most `limit` profiles of the site (default 2,000, at most 20,000) with
- * SCAN, so it never blocks Redis; it treats each shopper's latest event of the trigger type as
+ * The preview reads at most `limit` profiles of the site (default 2,000, at most 20,000), the most
+ * recently active first; it treats each shopper's latest event of the trigger type as
  * the triggering event, happening now. It reads only: no anchor is claimed, nothing is sent.
  */
 import type { Context, Hono } from 'hono'
@@ -32,9 +32,11 @@ const previewOptions = z.object({
 })
 
 /**
- * The site's `limit` most recently active shoppers (keys.siteShoppers, kept by the workers),
- * topped up by scanning the keyspace (in no particular order) when the index holds fewer: a
- * small site, or profiles written before the index existed.
+ * The site's `limit` most recently active shoppers (keys.siteShoppers, kept by the workers).
+ * Until the workers' one-time backfill has indexed the profiles written before the index
+ * existed (keys.shoppersBackfilled), an index holding fewer is topped up by scanning the
+ * keyspace with SCAN (never blocking Redis, in no particular order); after it, the index is
+ * the whole answer, so a small site's preview does not walk every key of the install.
  */
 async function recentProfiles(
   redis: Redis,
@@ -42,8 +44,11 @@ async function recentProfiles(
   siteId: string,
   limit: number,
 ): Promise<string[]> {
-  const recent = await redis.zrevrange(keys.siteShoppers(siteId), 0, limit - 1)
-  if (recent.length === limit) {
+  const [recent, backfilled] = await Promise.all([
+    redis.zrevrange(keys.siteShoppers(siteId), 0, limit - 1),
+    redis.exists(keys.shoppersBackfilled()),
+  ])
+  if (recent.length === limit || backfilled === 1) {
     return recent
   }
   const known = new Set(recent)

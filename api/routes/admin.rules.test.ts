@@ -145,6 +145,12 @@ describe('admin rules', () => {
       await t.call(t.admin, 'POST', `/v1/admin/rules/${made.id}/preview`, { sample: 0 })
     ).json()) as { scanned: number }
     expect(topped.scanned).toBe(3)
+    // Once the workers' backfill has indexed the older profiles, the index is the whole answer.
+    await t.redis.set(keys.shoppersBackfilled(), new Date().toISOString())
+    const indexed = (await (
+      await t.call(t.admin, 'POST', `/v1/admin/rules/${made.id}/preview`, { sample: 0 })
+    ).json()) as { scanned: number }
+    expect(indexed.scanned).toBe(2)
   })
 
   it('reports outcomes per rule with rates and the lift over the holdout', async () => {
