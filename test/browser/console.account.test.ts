@@ -1,13 +1,4 @@
-/**
- * The console's account page in real headless Chromium against the real api: changing one's
- * password without the script (refusals next to the fields, no password written back into the
- * page, other sessions signed out, this browser kept on a new session whose old cookie no longer
- * works, API tokens revoked only with the box ticked), and API tokens — made once-shown through
- * post/redirect/get so a refresh makes no second token, listed without their secret, revoked
- * after a confirmation — with the script.
- */
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { PASSWORD, signIn } from '../admin'
 import {
   consoleStack,
@@ -16,15 +7,9 @@ import {
   scrollsSideways,
   signInThroughForm,
 } from './console-support'
-import { launchBrowser } from './support'
+import { browserPerFile } from './support'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = browserPerFile()
 
 const NEW = 'a brand new passphrase'
 
@@ -50,7 +35,7 @@ describe('console account', () => {
         })
       ).status === 200
 
-    const { context, page } = await openPage(browser, undefined, { javaScript: false })
+    const { context, page } = await openPage(browser(), undefined, { javaScript: false })
     await signInThroughForm(page, stack)
     const sessionCookie = async () =>
       (await context.cookies()).find((c) => c.name === 'nudge_session')?.value ?? ''
@@ -161,7 +146,7 @@ describe('console account', () => {
       expiresInDays: 30,
     })
     const script = (await made.json()) as { id: string; token: string }
-    const { page } = await openPage(browser)
+    const { page } = await openPage(browser())
     await signInThroughForm(page, stack)
     await page.goto(`${stack.url}/console/account`)
     const row = page.locator(`tr[data-token-id="${script.id}"]`)

@@ -1,11 +1,4 @@
-/**
- * The console end to end, as a marketer meets it, in real headless Chromium against the real
- * api, the real workers (pump, queue, processors) and real ingest over HTTP: build the "3 shoe
- * clicks within 10 minutes" rule through the form, preview it, activate it, send the clicks
- * through POST /v1/events, watch the delivered count move, read the results, pause the rule.
- */
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { signIn } from '../admin'
 import { basic, testWorkers } from '../harness'
 import {
@@ -15,15 +8,9 @@ import {
   screenshot,
   signInThroughForm,
 } from './console-support'
-import { launchBrowser, startStack, waitFor } from './support'
+import { browserPerFile, startStack, waitFor } from './support'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = browserPerFile()
 
 describe('console end to end', () => {
   it('builds, previews, activates, delivers and pauses the shoe rule', async () => {
@@ -31,7 +18,7 @@ describe('console end to end', () => {
     await signIn(stack, stack.site.site.id)
     const workers = await testWorkers(stack)
     const url = stack.apiUrl
-    const { page } = await openPage(browser)
+    const { page } = await openPage(browser())
     await signInThroughForm(page, { ...stack, url } as unknown as ConsoleStack)
 
     await page.getByRole('link', { name: 'New rule' }).first().click()

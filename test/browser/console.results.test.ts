@@ -6,8 +6,7 @@
  * comparison on the results page.
  */
 import { readFileSync } from 'node:fs'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { insertOutcomes } from '../../drizzle/queries/outcomes'
 import { signIn } from '../admin'
 import { shoesClicks } from '../fixtures/rules'
@@ -20,15 +19,9 @@ import {
   screenshot,
   signInThroughForm,
 } from './console-support'
-import { launchBrowser } from './support'
+import { browserPerFile } from './support'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = browserPerFile()
 
 const shoe = (n: number, category = 'Shoes') => ({ productId: `p-${n}`, category, price: 80 })
 
@@ -56,7 +49,7 @@ describe('console results', () => {
     await rig.run([click('shoe-fan', 1), click('shoe-fan', 2), click('shoe-fan', 3)])
     await rig.run([click('hat-fan', 1, 'Hats'), click('hat-fan', 2, 'Hats')])
 
-    const { page } = await openPage(browser)
+    const { page } = await openPage(browser())
     await signInThroughForm(page, stack)
     await page.goto(`${url}/console/rules/${id}/preview`)
     await expect(page.locator('[data-preview-count]').textContent()).resolves.toMatch(
@@ -147,7 +140,7 @@ describe('console results', () => {
       ]
     })
     await insertOutcomes(stack.db, rows)
-    const { page } = await openPage(browser)
+    const { page } = await openPage(browser())
     await signInThroughForm(page, stack)
     await page.goto(`${stack.url}/console/rules/${id}/results`)
     const figures = await page.locator('dl.figures').textContent()

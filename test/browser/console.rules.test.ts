@@ -1,11 +1,4 @@
-/**
- * Writing rules in the console, in real headless Chromium against the real api: the "3 clicks
- * on shoes within 10 minutes" rule built entirely through the form (a refused save shows the
- * API's message next to the field and keeps the input), activating and pausing with a
- * confirmation, and the readable difference between two versions.
- */
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { diffRules } from '../../console/rule-diff'
 import { type RuleInput, ruleInput } from '../../streams/rules'
 import { shoesClicks } from '../fixtures/rules'
@@ -19,15 +12,9 @@ import {
   scrollsSideways,
   signInThroughForm,
 } from './console-support'
-import { launchBrowser } from './support'
+import { browserPerFile } from './support'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = browserPerFile()
 
 const byId = fieldById
 
@@ -44,7 +31,7 @@ async function createRule(stack: ConsoleStack, rule: RuleInput): Promise<string>
 describe('console rules', () => {
   it('builds the shoe-clicks rule through the form, showing a refused field and keeping the input', async () => {
     const stack = await consoleStack()
-    const { page } = await openPage(browser)
+    const { page } = await openPage(browser())
     await signInThroughForm(page, stack)
     await page.getByRole('link', { name: 'New rule' }).first().click()
     await page.waitForURL(/\/console\/rules\/new$/)
@@ -93,7 +80,7 @@ describe('console rules', () => {
 
   it('builds conditions and reports refusals without the script too', async () => {
     const stack = await consoleStack()
-    const { page } = await openPage(browser, { width: 360, height: 740 }, { javaScript: false })
+    const { page } = await openPage(browser(), { width: 360, height: 740 }, { javaScript: false })
     await signInThroughForm(page, stack)
     await page.goto(`${stack.url}/console/rules/new`)
     await page.getByLabel('Name', { exact: true }).fill('Big spenders on /products/')
@@ -133,7 +120,7 @@ describe('console rules', () => {
   it('activates and pauses a rule in one click, after a confirmation', async () => {
     const stack = await consoleStack()
     const id = await createRule(stack, shoesClicks)
-    const { page } = await openPage(browser)
+    const { page } = await openPage(browser())
     await signInThroughForm(page, stack)
     const row = page.locator(`tr[data-rule="${id}"]`)
 
@@ -178,7 +165,7 @@ describe('console rules', () => {
   it('saves a change as a new version and shows the difference with who made it', async () => {
     const stack = await consoleStack()
     const id = await createRule(stack, shoesClicks)
-    const { page } = await openPage(browser)
+    const { page } = await openPage(browser())
     await signInThroughForm(page, stack)
     await page.goto(`${stack.url}/console/rules/${id}`)
     await page.getByLabel('Title').fill('15% off shoes')

@@ -1,9 +1,4 @@
-/**
- * Console sign-in, sign-out and session expiry, what a viewer sees (and that the API refuses
- * them anyway), and the 360 px layout, in real headless Chromium against the real api.
- */
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { shoesClicks } from '../fixtures/rules'
 import {
   consoleStack,
@@ -13,20 +8,14 @@ import {
   scrollsSideways,
   signInThroughForm,
 } from './console-support'
-import { launchBrowser } from './support'
+import { browserPerFile } from './support'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = browserPerFile()
 
 describe('console session', () => {
   it('sends a signed-out visitor to sign in, signs in, and signs out', async () => {
     const stack = await consoleStack()
-    const { page } = await openPage(browser)
+    const { page } = await openPage(browser())
     await page.goto(`${stack.url}/console/rules?status=active`)
     expect(new URL(page.url()).pathname).toBe('/console/sign-in')
     await expect(page.getByText('Please sign in').isVisible()).resolves.toBe(true)
@@ -63,7 +52,7 @@ describe('console session', () => {
 
   it('sends a person whose session ended back to sign in, then to where they were going', async () => {
     const stack = await consoleStack()
-    const { page, context } = await openPage(browser)
+    const { page, context } = await openPage(browser())
     await signInThroughForm(page, stack)
     // End the session behind the browser's back, with its own cookie and CSRF token.
     const csrf = await page.locator('meta[name="csrf-token"]').getAttribute('content')
@@ -115,7 +104,7 @@ describe('console session', () => {
     })
     const rule = (await created.json()) as { id: string }
     const viewer = await makeViewer(stack)
-    const { page } = await openPage(browser)
+    const { page } = await openPage(browser())
     await signInThroughForm(page, stack, 'viewer@shop.example')
     await expect(
       page.getByRole('link', { name: 'Shoe browser: 10% off', exact: true }).isVisible(),
@@ -152,7 +141,7 @@ describe('console session', () => {
     const stack = await consoleStack()
     const created = await stack.call(stack.admin, 'POST', '/v1/admin/rules', shoesClicks)
     const rule = (await created.json()) as { id: string }
-    const { page } = await openPage(browser, { width: 360, height: 740 })
+    const { page } = await openPage(browser(), { width: 360, height: 740 })
     await page.goto(`${stack.url}/console/sign-in`)
     expect(await scrollsSideways(page)).toBe(false)
     await signInThroughForm(page, stack)

@@ -5,8 +5,7 @@
  * show the API's refusals next to the field — every change in the audit log.
  */
 import { Queue, Worker } from 'bullmq'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { createBlockingRedis } from '../../runtime/redis'
 import { QUEUES } from '../../streams/keys'
 import { basic, productViewed } from '../harness'
@@ -19,15 +18,9 @@ import {
   scrollsSideways,
   signInThroughForm,
 } from './console-support'
-import { launchBrowser } from './support'
+import { browserPerFile } from './support'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = browserPerFile()
 
 describe('console site pages', () => {
   it('shows ingest, the event log and a failed job, and retries it', async () => {
@@ -75,7 +68,7 @@ describe('console site pages', () => {
     )
     await failed
 
-    const { page } = await openPage(browser)
+    const { page } = await openPage(browser())
     await signInThroughForm(page, stack)
     await page.getByRole('link', { name: 'Health' }).click()
     await expect(page.getByRole('heading', { name: 'Pipeline health' }).isVisible()).resolves.toBe(
@@ -112,7 +105,7 @@ describe('console site pages', () => {
 
   it('lets an admin invite staff, change their role and remove them; others may not', async () => {
     const stack = await consoleStack()
-    const { page } = await openPage(browser)
+    const { page } = await openPage(browser())
     await signInThroughForm(page, stack)
     await page.getByRole('link', { name: 'Staff' }).click()
     await page.getByLabel('Email').fill('not-an-email')
@@ -129,7 +122,7 @@ describe('console site pages', () => {
     await screenshot(page, 'staff')
 
     // The new editor signs in with the first password and can write rules.
-    const other = await openPage(browser)
+    const other = await openPage(browser())
     await other.page.goto(`${stack.url}/console/sign-in`)
     await other.page.getByLabel('Email').fill('new.editor@shop.example')
     await other.page.getByLabel('Password').fill(password)
@@ -170,7 +163,7 @@ describe('console site pages', () => {
     const stack = await consoleStack()
     const viewer = await makeViewer(stack)
     expect((await stack.call(viewer, 'GET', '/v1/admin/settings')).status).toBe(403)
-    const { page } = await openPage(browser, { width: 360, height: 740 })
+    const { page } = await openPage(browser(), { width: 360, height: 740 })
     await signInThroughForm(page, stack)
     await page.goto(`${stack.url}/console/settings`)
     expect(await scrollsSideways(page)).toBe(false)

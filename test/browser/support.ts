@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type Browser, chromium } from 'playwright-core'
-import { onTestFinished } from 'vitest'
+import { afterAll, beforeAll, onTestFinished } from 'vitest'
 import { findSite } from '../../drizzle/queries/sites'
 import { createGateway, type Gateway } from '../../gateway/gateway'
 import { createLogger } from '../../runtime/logger'
@@ -27,7 +27,28 @@ import { until } from '../until'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
-/** One browser per file: launch in beforeAll, close in afterAll. */
+/**
+ * The test file's browser: launched before its first test, closed after its last. Call it at
+ * the top of the file; the getter it returns answers inside tests.
+ * @example const browser = browserPerFile(); it('…', async () => { await openPage(browser()) })
+ */
+export function browserPerFile(): () => Browser {
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    browser = await launchBrowser()
+  })
+  afterAll(async () => {
+    await browser?.close()
+  })
+  return () => {
+    if (!browser) {
+      throw new Error('the browser is launched in beforeAll: ask for it inside a test')
+    }
+    return browser
+  }
+}
+
+/** A headless Chromium on loopback only (browserPerFile launches one per test file). */
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
