@@ -86,15 +86,33 @@ describe('consent', () => {
     await context.close()
   })
 
-  it('sends and stores from the start without requireConsent', async () => {
+  it('sends and stores from the start without requireConsent, writing each id once', async () => {
     const stack = await startStack()
     const url = stack.page('/', snippetPage(stack, { init: { flushAt: 1, flushInterval: 50 } }))
     const context = await browser.newContext()
+    // Counts cookie writes by name: each one is a call to the browser process.
+    await context.addInitScript(() => {
+      const real = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie')
+      const writes: string[] = []
+      ;(window as unknown as { __cookieWrites: string[] }).__cookieWrites = writes
+      Object.defineProperty(document, 'cookie', {
+        get: () => real?.get?.call(document),
+        set: (value: string) => {
+          writes.push(value.split('=')[0] ?? '')
+          real?.set?.call(document, value)
+        },
+      })
+    })
     const page = await context.newPage()
     await page.goto(url)
     const log = await waitFor(stack.log, (events) => events.length >= 1)
     expect(log.map((e) => e.type)).toEqual(['PageViewed'])
     expect((await traces(page)).cookies).toContain('nudge_aid=')
+    // A new id and a new session at start-up: one write of each, not one per step.
+    const writes = await page.evaluate(
+      () => (window as unknown as { __cookieWrites: string[] }).__cookieWrites,
+    )
+    expect(writes.sort()).toEqual(['nudge_aid', 'nudge_sid'])
     await context.close()
   })
 

@@ -58,7 +58,7 @@ describe('snippet and loader', () => {
     await context.close()
   })
 
-  it('flushes a batch when flushAt events wait, and the rest after flushInterval', async () => {
+  it('flushes a batch when flushAt events wait (a burst in one task as one), and the rest after flushInterval', async () => {
     const stack = await startStack()
     const url = stack.page(
       '/',
@@ -101,6 +101,18 @@ describe('snippet and loader', () => {
     expect(calls.map((c) => c.ids.length)).toEqual([5, 2])
     expect(calls[1]?.at ?? 0).toBeGreaterThanOrEqual(timeFlush + 550)
     expect((await stack.log()).length).toBe(7)
+    // Twelve in one task (a page of tiles coming into view): one request at once, not five and
+    // then the rest.
+    const burstFlush = Date.now()
+    await track(7, 19)
+    const burst = await waitFor(
+      () => stack.calls,
+      (c) => c.length >= 3,
+    )
+    expect(burst[2]?.at ?? 0).toBeLessThan(burstFlush + 400)
+    await page.waitForTimeout(800)
+    expect(stack.calls.map((c) => c.ids.length)).toEqual([5, 2, 12])
+    expect((await stack.log()).length).toBe(19)
     await context.close()
   })
 })

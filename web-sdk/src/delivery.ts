@@ -57,6 +57,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
   let attempt = 0
   let retryAt = 0
   let sending = false
+  let flushQueued = false
 
   const schedule = (ms: number) => {
     if (timer === undefined) {
@@ -160,8 +161,17 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
   return {
     add(event) {
       queue.push(event)
+      if (flushQueued) {
+        return
+      }
       if (pending().length >= opts.flushAt) {
-        flush()
+        // Sent when the task that added the events ends: a page of tiles coming into view
+        // (dozens of `add` in one task) is one request, not one every `flushAt` events.
+        flushQueued = true
+        queueMicrotask(() => {
+          flushQueued = false
+          flush()
+        })
       } else {
         schedule(opts.flushInterval)
       }

@@ -75,22 +75,34 @@ export function createIdentity(canStore: boolean): Identity {
     user = undefined
   }
 
+  /**
+   * What this page last wrote under each key: a write repeats nothing already written, so a
+   * page's start-up stores the ids once rather than three times (creation, persist, first
+   * session), and each cookie write is a call to the browser process.
+   */
+  const written: Record<string, string | null> = {}
+  const put = (key: string, value: string | null, maxAgeSeconds?: number) => {
+    if (written[key] !== value) {
+      written[key] = value
+      if (value === null) {
+        ls.remove(key)
+      } else {
+        ls.set(key, value)
+        if (maxAgeSeconds) {
+          cookie.set(key, value, maxAgeSeconds)
+        }
+      }
+    }
+  }
   const write = () => {
     if (!stored) {
       return
     }
-    cookie.set(AID, anonymousId, YEAR_S)
-    ls.set(AID, anonymousId)
+    put(AID, anonymousId, YEAR_S)
     if (session) {
-      const json = JSON.stringify(session)
-      cookie.set(SID, json, SESSION_IDLE_MS / 1000)
-      ls.set(SID, json)
+      put(SID, JSON.stringify(session), SESSION_IDLE_MS / 1000)
     }
-    if (user) {
-      ls.set(USER, JSON.stringify(user))
-    } else {
-      ls.remove(USER)
-    }
+    put(USER, user ? JSON.stringify(user) : null)
   }
 
   const identity: Identity = {

@@ -153,14 +153,16 @@ export function createQueue(instance: string, opts: { onDrop?: (n: number) => vo
     save()
   }
 
-  const append = (more: QueuedEvent[]) => {
+  const append = (more: QueuedEvent[], fresh?: boolean) => {
     // Never write adopted events back: the adopting tab sends them now.
     adoptedAway()
-    const known = new Set(events.map((e) => e.id))
+    // A pushed event has a new id; only adopted ones can already be here. No set of every id
+    // per push, then: a burst of n events would build n of them.
+    const known = fresh ? undefined : new Set(events.map((e) => e.id))
     for (const e of more) {
-      if (!known.has(e.id)) {
+      if (!known?.has(e.id)) {
         events.push(e)
-        known.add(e.id)
+        known?.add(e.id)
       }
     }
     if (events.length > MAX_EVENTS) {
@@ -175,7 +177,7 @@ export function createQueue(instance: string, opts: { onDrop?: (n: number) => vo
       return events
     },
     push(event) {
-      append([event])
+      append([event], true)
     },
     remove(ids) {
       const before = events.length

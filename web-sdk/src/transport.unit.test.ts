@@ -13,6 +13,8 @@ describe('chunks', () => {
   })
 
   it('counts UTF-8 bytes, not characters, and sends an oversized event alone', () => {
+    expect(byteLength('{"a":1}')).toBe(7)
+    expect(byteLength('aé€😀')).toBe(1 + 2 + 3 + 4)
     const wide = Array.from({ length: 40 }, (_, i) => ({ id: `w${i}`, text: '€'.repeat(1000) }))
     for (const part of chunks(wide, 200)) {
       expect(byteLength(JSON.stringify(part))).toBeLessThan(CHUNK_BYTES)
