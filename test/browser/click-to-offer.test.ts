@@ -1,23 +1,11 @@
-/**
- * The whole loop in real Chromium: a shopper clicks tagged products on a store page, the SDK
- * sends the clicks, the real workers match the shoe rule, and the offer appears on the same
- * page through the real gateway — acked once, and not shown again after a reload.
- */
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createRule } from '../../drizzle/queries/rules'
 import { ruleInput } from '../../streams/rules'
 import { EXAMPLE_RULES } from '../fixtures/rules'
 import { testWorkers } from '../harness'
-import { launchBrowser, snippetPage, startStack, waitFor } from './support'
+import { browserPerFile, snippetPage, startStack, waitFor } from './support'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = browserPerFile()
 
 const tiles = [1, 2, 3]
   .map(
@@ -46,7 +34,7 @@ describe('click → offer on the page', () => {
         body: tiles,
       }),
     )
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     const page = await context.newPage()
     await page.goto(url)
     await waitFor(stack.liveConnections, (n) => n === 1)

@@ -4,18 +4,11 @@
  * a verified UserLoggedIn).
  */
 import { readFileSync } from 'node:fs'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createSite, DEMO_SITE_NAME } from '../../drizzle/queries/sites'
-import { launchBrowser, startStack, waitFor } from './support'
+import { browserPerFile, startStack, waitFor } from './support'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = browserPerFile()
 
 const SNIPPET = readFileSync(new URL('../../web-sdk/snippet.html', import.meta.url), 'utf8')
 
@@ -32,7 +25,7 @@ describe('demo store', () => {
       allowedOrigins: ['http://localhost:*', 'http://127.0.0.1:*'],
       box: stack.box,
     })
-    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } })
+    const context = await browser().newContext({ viewport: { width: 1000, height: 700 } })
     const page = await context.newPage()
     const res = await page.goto(`${stack.apiUrl}/demo`)
     expect(res?.status()).toBe(200)

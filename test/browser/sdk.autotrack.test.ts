@@ -1,19 +1,7 @@
-/**
- * Auto-tracking in real Chromium: a tagged product becomes ProductViewed after being at least
- * half visible for a second (not sooner, not when it only flashes by, once per element), and
- * ClickedProduct on a click anywhere inside it — also for tiles added after load.
- */
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, snippetPage, startStack, waitFor } from './support'
+import { describe, expect, it } from 'vitest'
+import { browserPerFile, snippetPage, startStack, waitFor } from './support'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = browserPerFile()
 
 const TILES = `
   <style>.tile { height: 200px; width: 300px; }</style>
@@ -36,7 +24,7 @@ describe('auto-tracking', () => {
       '/',
       snippetPage(stack, { init: { flushAt: 1, flushInterval: 50 }, page: false, body: TILES }),
     )
-    const context = await browser.newContext({ viewport: { width: 800, height: 600 } })
+    const context = await browser().newContext({ viewport: { width: 800, height: 600 } })
     const page = await context.newPage()
     await page.goto(url)
     await page.waitForTimeout(600)
@@ -67,7 +55,7 @@ describe('auto-tracking', () => {
         body: TILES,
       }),
     )
-    const context = await browser.newContext({ viewport: { width: 800, height: 600 } })
+    const context = await browser().newContext({ viewport: { width: 800, height: 600 } })
     const page = await context.newPage()
     await page.goto(url)
     await page.evaluate(

@@ -3,17 +3,11 @@
  * localStorage) until `consent(true)`, which sends what was held (bounded); `consent(false)`
  * drops it and everything after.
  */
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, snippetPage, startStack, waitFor } from './support'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { browserPerFile, snippetPage, startStack, waitFor } from './support'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = browserPerFile()
 
 type Nudge = {
   track(type: string, props?: object): void
@@ -42,7 +36,7 @@ describe('consent', () => {
       '/',
       snippetPage(stack, { init: { requireConsent: true, flushAt: 200, flushInterval: 100 } }),
     )
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     const page = await context.newPage()
     await page.goto(url)
     await nudge(
@@ -74,7 +68,7 @@ describe('consent', () => {
       '/',
       snippetPage(stack, { init: { requireConsent: true, flushAt: 1, flushInterval: 50 } }),
     )
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     const page = await context.newPage()
     await page.goto(url)
     await nudge(page, `nudge.track('ProductViewed', { productId: 'held' })`)
@@ -89,7 +83,7 @@ describe('consent', () => {
   it('sends and stores from the start without requireConsent, writing each id once', async () => {
     const stack = await startStack()
     const url = stack.page('/', snippetPage(stack, { init: { flushAt: 1, flushInterval: 50 } }))
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     // Counts cookie writes by name: each one is a call to the browser process.
     await context.addInitScript(() => {
       const real = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie')
@@ -119,7 +113,7 @@ describe('consent', () => {
   it('falls back to memory when the browser blocks storage, and still sends', async () => {
     const stack = await startStack()
     const url = stack.page('/', snippetPage(stack, { init: { flushAt: 2, flushInterval: 50 } }))
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     // As in a sandboxed iframe or with site data blocked: both throw on access.
     await context.addInitScript(() => {
       Object.defineProperty(window, 'localStorage', {

@@ -3,19 +3,13 @@
  * localStorage while the network is gone and are sent once when it is back (two tabs open),
  * retries honour Retry-After on 429 and 503, and 4xx answers drop the batch instead of retrying.
  */
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import { TEST_REDIS_URL } from '../redis'
 import { tcpProxy } from '../tcp-proxy'
-import { launchBrowser, snippetPage, startStack, waitFor } from './support'
+import { browserPerFile, snippetPage, startStack, waitFor } from './support'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = browserPerFile()
 
 type Nudge = { track(type: string, props?: object): void; ready(cb: () => void): void }
 
@@ -69,7 +63,7 @@ describe('delivery', () => {
         body: `<a id="tile" href="${away}" data-nudge-product-id="sku-away" data-nudge-price="19.9">Shoe</a>`,
       }),
     )
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     const page = await context.newPage()
     await page.goto(url)
     await ready(page)
@@ -94,7 +88,7 @@ describe('delivery', () => {
         page: false,
       }),
     )
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     const tabA = await context.newPage()
     const tabB = await context.newPage()
     await tabA.goto(url)
@@ -148,7 +142,7 @@ describe('delivery', () => {
         page: false,
       }),
     )
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     const page = await context.newPage()
     await page.goto(url)
     await ready(page)
@@ -189,7 +183,7 @@ describe('delivery', () => {
         page: false,
       }),
     )
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     const page = await context.newPage()
     await page.goto(url)
     await ready(page)
@@ -225,7 +219,7 @@ describe('delivery', () => {
         page: false,
       }),
     )
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     const page = await context.newPage()
     await page.goto(url)
     await ready(page)
@@ -261,7 +255,7 @@ describe('delivery', () => {
         page: false,
       }),
     )
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     const page = await context.newPage()
     const warnings: string[] = []
     page.on('console', (m) => warnings.push(m.text()))

@@ -5,18 +5,12 @@
  * renderer, and resumes after a gateway restart without losing or repeating an offer.
  */
 import { createHmac } from 'node:crypto'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import { testOffer } from '../live'
-import { launchBrowser, type Stack, snippetPage, startStack, waitFor } from './support'
+import { browserPerFile, type Stack, snippetPage, startStack, waitFor } from './support'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = browserPerFile()
 
 const anonymousIdOf = (page: Page) =>
   page.evaluate(() => /nudge_aid=([^;]+)/.exec(document.cookie)?.[1] ?? '')
@@ -34,7 +28,7 @@ async function openStore(stack: Stack, head = ''): Promise<Page> {
     '/',
     snippetPage(stack, { init: { live: true, flushAt: 1, flushInterval: 50 }, page: false, head }),
   )
-  const context = await browser.newContext()
+  const context = await browser().newContext()
   const page = await context.newPage()
   await page.goto(url)
   await waitFor(stack.liveConnections, (n) => n === 1)

@@ -4,18 +4,11 @@
  * by ETag and stays within its size budget.
  */
 import { gzipSync } from 'node:zlib'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { bundleSdk } from '../../api/routes/sdk'
-import { launchBrowser, snippetPage, startStack, waitFor } from './support'
+import { browserPerFile, snippetPage, startStack, waitFor } from './support'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = browserPerFile()
 
 describe('snippet and loader', () => {
   it('queues calls made before the bundle loads and replays them once, with their own context', async () => {
@@ -33,7 +26,7 @@ describe('snippet and loader', () => {
         </script>`,
       }),
     )
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     const page = await context.newPage()
     await page.goto(url)
     // init, page, track, track: all four went through the stub's queue.
@@ -64,7 +57,7 @@ describe('snippet and loader', () => {
       '/',
       snippetPage(stack, { init: { flushAt: 5, flushInterval: 600 }, page: false }),
     )
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     const page = await context.newPage()
     await page.goto(url)
     await page.evaluate(
@@ -128,7 +121,7 @@ describe('when Nudge is down', () => {
         head: `<script>nudge.track('ProductViewed', { productId: 'x' }); window.__after = 1</script>`,
       }),
     )
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     const page = await context.newPage()
     const errors: string[] = []
     page.on('pageerror', (e) => errors.push(e.message))

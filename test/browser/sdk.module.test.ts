@@ -4,17 +4,10 @@
  */
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, startStack, waitFor } from './support'
+import { describe, expect, it } from 'vitest'
+import { browserPerFile, startStack, waitFor } from './support'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = browserPerFile()
 
 describe('the ESM build', () => {
   it('imports as a module and sends events through nudge.track', async () => {
@@ -45,7 +38,7 @@ await nudge.ready()
 nudge.track('ProductViewed', { productId: 'esm-1' })
 </script></body></html>`,
     )
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     const page = await context.newPage()
     const errors: string[] = []
     page.on('pageerror', (err) => errors.push(err.message))

@@ -3,17 +3,11 @@
  * on script-set storage) comes back as the same shopper when Nudge is served same-site and the
  * SDK runs with `restoreId: true`.
  */
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, snippetPage, startStack, waitFor } from './support'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { browserPerFile, snippetPage, startStack, waitFor } from './support'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser?.close()
-})
+const browser = browserPerFile()
 
 type Nudge = { track(type: string, props?: object): void; ready(cb: () => void): void }
 
@@ -59,7 +53,7 @@ describe('restoring the anonymousId from the first-party cookie', () => {
         ?.anonymousId
     }
 
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     const page = await context.newPage()
     await page.goto(url)
     await trackOne(page, 'first-visit')
@@ -76,7 +70,7 @@ describe('restoring the anonymousId from the first-party cookie', () => {
       httpOnly: true,
     })
 
-    const other = await browser.newContext()
+    const other = await browser().newContext()
     const otherPage = await other.newPage()
     await otherPage.goto(url)
     await trackOne(otherPage, 'other-browser')
