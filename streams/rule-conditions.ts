@@ -49,8 +49,9 @@ type Explained = { passed: boolean; lines: string[] }
 /**
  * What `eq`, `ne` and `in` compare: text without case, and numbers as their text, so a product
  * id stored as "123" equals a condition value typed as 123 (and the other way round).
+ * @example norm('Shoes') === norm('SHOES') && norm(123) === norm('123')
  */
-function norm(value: unknown): unknown {
+export function norm(value: unknown): unknown {
   return typeof value === 'string'
     ? value.toLowerCase()
     : typeof value === 'number'
@@ -61,8 +62,9 @@ function norm(value: unknown): unknown {
 /**
  * A number, or numeric text ("250" from a client that sends prices as strings); NaN otherwise,
  * which no comparison passes.
+ * @example asNumber('250') // 250
  */
-function asNumber(value: unknown): number {
+export function asNumber(value: unknown): number {
   if (typeof value === 'number') {
     return value
   }
@@ -223,15 +225,6 @@ function fmt(op: Operator, value: unknown): string {
   return op === 'exists' ? words.exists : `${words[op]} ${JSON.stringify(value)}`
 }
 
-/** A leaf as [value getter, test, description]: both predicates and explanations use it. */
-function leafParts(c: LeafCondition): {
-  actual: (f: Facts) => unknown
-  test: (actual: unknown, f: Facts) => boolean
-  text: string
-} {
-  return { ...leafPartsOf(c) }
-}
-
 /**
  * What a leaf's value depends on (not its operator or threshold): leaves with equal keys share
  * one memo slot.
@@ -269,9 +262,10 @@ function slotOf(slots: SlotRegistry, key: string): number {
   return slot
 }
 
-function leafPartsOf(c: LeafCondition): {
+/** A leaf as value getter, test and description: predicates and explanations both use it. */
+function leafParts(c: LeafCondition): {
   actual: (f: Facts) => unknown
-  test: (actual: unknown, f: Facts) => boolean
+  test: (actual: unknown) => boolean
   text: string
 } {
   switch (c.kind) {
@@ -316,15 +310,16 @@ function leafPartsOf(c: LeafCondition): {
           const from =
             c.within === 'today' ? localTime(to, f.timezone).midnight : to - (c.within as number)
           let n = 0
-          for (const r of f.recent) {
-            if (
-              r.type === c.event &&
-              r.ts >= from &&
-              r.ts <= to &&
-              where.every((w) => w.test(r[w.field]))
-            ) {
-              n++
+          recent: for (const r of f.recent) {
+            if (r.type !== c.event || r.ts < from || r.ts > to) {
+              continue
             }
+            for (const w of where) {
+              if (!w.test(r[w.field])) {
+                continue recent
+              }
+            }
+            n++
           }
           return n
         },
@@ -397,17 +392,53 @@ function describeActual(actual: unknown): string {
   return actual === undefined ? 'nothing' : JSON.stringify(actual)
 }
 
-type Compiled = { predicate: Predicate; explain: (f: Facts, depth: number) => Explained }
+/**
+ * A compiled condition as the rule index (rule-index.ts) reads it: the groups, and each leaf
+ * with its memoised fact and its test, the very functions the predicate calls.
+ */
+export type CompiledTree =
+  | {
+      kind: 'leaf'
+      leaf: LeafCondition
+      /** What its value depends on: leaves with the same fact read the same value. */
+      fact: string
+      actual: (f: Facts) => unknown
+      test: (actual: unknown) => boolean
+    }
+  | { kind: 'all' | 'any'; items: CompiledTree[] }
+  | { kind: 'not'; item: CompiledTree }
+
+type Compiled = {
+  predicate: Predicate
+  explain: (f: Facts, depth: number) => Explained
+  tree: CompiledTree
+}
 
 function compileNode(c: Condition, slots: SlotRegistry): Compiled {
   if (c.kind === 'all' || c.kind === 'any') {
     const isAll = c.kind === 'all'
     const items = c.conditions.map((item) => compileNode(item, slots))
     const predicates = items.map((i) => i.predicate)
+    // Plain loops: every()/some() with a callback allocate a closure per group and evaluation,
+    // garbage that hundreds of rules per event make worth avoiding.
     return {
       predicate: isAll
-        ? (f) => predicates.every((p) => p(f))
-        : (f) => predicates.length === 0 || predicates.some((p) => p(f)),
+        ? (f) => {
+            for (const p of predicates) {
+              if (!p(f)) {
+                return false
+              }
+            }
+            return true
+          }
+        : (f) => {
+            for (const p of predicates) {
+              if (p(f)) {
+                return true
+              }
+            }
+            return predicates.length === 0
+          },
       explain: (f, depth) => {
         const children = items.map((i) => i.explain(f, depth + 1))
         const passed = isAll
@@ -419,6 +450,7 @@ function compileNode(c: Condition, slots: SlotRegistry): Compiled {
             : [`${'  '.repeat(depth)}${passed ? '✓' : '✗'} ${isAll ? 'all of' : 'any of'}:`]
         return { passed, lines: [...head, ...children.flatMap((x) => x.lines)] }
       },
+      tree: { kind: c.kind, items: items.map((i) => i.tree) },
     }
   }
   if (c.kind === 'not') {
@@ -432,12 +464,14 @@ function compileNode(c: Condition, slots: SlotRegistry): Compiled {
           lines: [`${'  '.repeat(depth)}${x.passed ? '✗' : '✓'} none of:`, ...x.lines],
         }
       },
+      tree: { kind: 'not', item: inner.tree },
     }
   }
   const leaf = c as LeafCondition
   const parts = leafParts(leaf)
   const { test, text } = parts
-  const slot = slotOf(slots, factKey(leaf))
+  const fact = factKey(leaf)
+  const slot = slotOf(slots, fact)
   const compute = parts.actual
   const actual = (f: Facts): unknown => {
     const memo = f.memo
@@ -453,15 +487,16 @@ function compileNode(c: Condition, slots: SlotRegistry): Compiled {
     return value
   }
   return {
-    predicate: (f) => test(actual(f), f),
+    predicate: (f) => test(actual(f)),
     explain: (f, depth) => {
       const a = actual(f)
-      const passed = test(a, f)
+      const passed = test(a)
       return {
         passed,
         lines: [`${'  '.repeat(depth)}${passed ? '✓' : '✗'} ${text} (was ${describeActual(a)})`],
       }
     },
+    tree: { kind: 'leaf', leaf, fact, actual, test },
   }
 }
 
@@ -476,7 +511,12 @@ export function compileConditions(
 ): {
   predicate: Predicate
   explain: (facts: Facts) => Explained
+  tree: CompiledTree
 } {
   const compiled = compileNode(c, slots)
-  return { predicate: compiled.predicate, explain: (facts) => compiled.explain(facts, 0) }
+  return {
+    predicate: compiled.predicate,
+    explain: (facts) => compiled.explain(facts, 0),
+    tree: compiled.tree,
+  }
 }

@@ -1,8 +1,9 @@
 /**
- * @module Reading what rules look at (workers decide with it, the admin preview explains with it): one pipelined round trip per job fetches, for every
- * shopper with candidate rules, the profile hash, interests, recent events, offers so far and
- * the audience anchor. The anchor is set here on first use (SET NX), so it is the id of the
- * shopper's first decision-bearing event: their anonymous id, kept when they log in (the
+ * @module Reading what rules look at (workers decide with it, the admin preview explains with
+ * it): one pipelined round trip per job fetches, for every shopper with candidate rules, the
+ * profile hash, interests and recent events (for the shoppers rules are evaluated for), offers
+ * so far and the audience anchor. The anchor is set here on first use (SET NX), so it is the id
+ * of the shopper's first decision-bearing event: their anonymous id, kept when they log in (the
  * login event carries it), hence a stable holdout group across sessions and login.
  */
 import type { Redis } from 'ioredis'
@@ -100,7 +101,16 @@ const ANCHOR_DEFAULT_TTL_MS = 365 * 24 * 3_600_000
 export async function readShoppers(
   redis: Redis,
   keys: Keys,
-  wanted: readonly { profile: string; anchor: string }[],
+  wanted: readonly {
+    profile: string
+    anchor: string
+    /**
+     * False when no rule will be evaluated for this shopper (their events only bring outcomes,
+     * or are too old to decide on): the profile, interests and recent events are not read, and
+     * are empty in the state; offers and the anchor are read as always.
+     */
+    facts?: boolean
+  }[],
   /**
    * Sets a missing anchor to live this long (ms; the profile's TTL, renewed with the profile
    * by workers/scripts/apply-events-7.lua), or false for read-only callers (the admin
@@ -109,10 +119,12 @@ export async function readShoppers(
   claimAnchor: number | false = ANCHOR_DEFAULT_TTL_MS,
 ): Promise<Map<string, ShopperState>> {
   const pipeline = redis.pipeline()
-  for (const { profile, anchor } of wanted) {
-    pipeline.hgetall(keys.profile(profile))
-    pipeline.hgetall(keys.profileInterests(profile))
-    pipeline.zrange(keys.profileRecent(profile), 0, -1)
+  for (const { profile, anchor, facts = true } of wanted) {
+    if (facts) {
+      pipeline.hgetall(keys.profile(profile))
+      pipeline.hgetall(keys.profileInterests(profile))
+      pipeline.zrange(keys.profileRecent(profile), 0, -1)
+    }
     pipeline.zrange(keys.profileOffers(profile), 0, -1, 'WITHSCORES')
     if (claimAnchor !== false) {
       pipeline.set(keys.profileAnchor(profile), anchor, 'PX', claimAnchor, 'NX', 'GET')
@@ -122,26 +134,32 @@ export async function readShoppers(
   }
   const replies = (await pipeline.exec()) ?? []
   const out = new Map<string, ShopperState>()
-  wanted.forEach(({ profile, anchor }, i) => {
-    const at = i * 5
+  let at = 0
+  for (const { profile, anchor, facts = true } of wanted) {
     const recent: RecentEvent[] = []
-    for (const raw of check<string[]>(replies[at + 2])) {
-      // Written by apply-events-7.lua from validated events: a shape check is enough here, and
-      // a full zod parse of 50 entries per shopper per job would cost more than the rules.
-      const entry = JSON.parse(raw) as RecentEvent
-      if (typeof entry?.type === 'string' && typeof entry.ts === 'number') {
-        recent.push(entry)
+    let profileHash: Record<string, string> = {}
+    let interests: Record<string, string> = {}
+    if (facts) {
+      profileHash = check(replies[at++])
+      interests = check(replies[at++])
+      for (const raw of check<string[]>(replies[at++])) {
+        // Written by apply-events-7.lua from validated events: a shape check is enough here, and
+        // a full zod parse of 50 entries per shopper per job would cost more than the rules.
+        const entry = JSON.parse(raw) as RecentEvent
+        if (typeof entry?.type === 'string' && typeof entry.ts === 'number') {
+          recent.push(entry)
+        }
       }
     }
-    const offers = parseOffers(check<string[]>(replies[at + 3]))
+    const offers = parseOffers(check<string[]>(replies[at++]))
     out.set(profile, {
-      profile: check(replies[at]),
-      interests: check(replies[at + 1]),
+      profile: profileHash,
+      interests,
       recent,
       offers,
-      anchor: check<string | null>(replies[at + 4]) ?? anchor,
+      anchor: check<string | null>(replies[at++]) ?? anchor,
     })
-  })
+  }
   return out
 }
 

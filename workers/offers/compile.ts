@@ -4,7 +4,12 @@
  */
 import { createHash } from 'node:crypto'
 import type { EventType } from '../../streams/events'
-import { compileConditions, type Facts, type SlotRegistry } from '../../streams/rule-conditions'
+import {
+  type CompiledTree,
+  compileConditions,
+  type Facts,
+  type SlotRegistry,
+} from '../../streams/rule-conditions'
 import type { LoadedRule } from '../../streams/rules'
 
 export type CompiledRule = {
@@ -15,15 +20,29 @@ export type CompiledRule = {
   trigger: EventType
   predicate: (facts: Facts) => boolean
   explain: ReturnType<typeof compileConditions>['explain']
+  /** The compiled conditions, for the candidate index (rule-cache.ts). */
+  tree: CompiledTree
   startsAt: number
   endsAt: number
+  /**
+   * Copies of what the decision step reads of every candidate rule on every event: the loaded
+   * rules come in many shapes (optional fields), so reading them through `rule` is slow.
+   */
+  audiencePercent: number
+  /** A schedule or a partial audience may refuse it before its conditions are looked at. */
+  gated: boolean
+  /** 0: none. */
+  cooldown: number
+  perShopper: { count: number; period: number } | undefined
 }
 
 /**
  * @example const compiled = compileRule(loaded); compiled.predicate(facts)
  */
 export function compileRule(rule: LoadedRule, slots?: SlotRegistry): CompiledRule {
-  const { predicate, explain } = compileConditions(rule.conditions, slots)
+  const { predicate, explain, tree } = compileConditions(rule.conditions, slots)
+  const startsAt = rule.schedule.start ? Date.parse(rule.schedule.start) : -Infinity
+  const endsAt = rule.schedule.end ? Date.parse(rule.schedule.end) : Infinity
   return {
     rule,
     id: rule.id,
@@ -32,8 +51,13 @@ export function compileRule(rule: LoadedRule, slots?: SlotRegistry): CompiledRul
     trigger: rule.trigger.event,
     predicate,
     explain,
-    startsAt: rule.schedule.start ? Date.parse(rule.schedule.start) : -Infinity,
-    endsAt: rule.schedule.end ? Date.parse(rule.schedule.end) : Infinity,
+    tree,
+    startsAt,
+    endsAt,
+    audiencePercent: rule.audiencePercent,
+    gated: startsAt !== -Infinity || endsAt !== Infinity || rule.audiencePercent < 100,
+    cooldown: rule.caps.cooldown ?? 0,
+    perShopper: rule.caps.perShopper,
   }
 }
 

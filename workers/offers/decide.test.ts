@@ -1,9 +1,17 @@
 /** Decisions against real Redis and PostgreSQL: the example rules, exactly-once, caps, holdout. */
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
+import { benchRule } from '../../bench/decide-rules'
+import { createRule } from '../../drizzle/queries/rules'
 import { offerOutcomes } from '../../drizzle/schema/offers'
+import type { StoredEvent } from '../../streams/events'
+import { createKeys } from '../../streams/keys'
+import { createCandidateIndex } from '../../streams/rule-index'
+import { ruleInput } from '../../streams/rules'
 import { EXAMPLE_RULES } from '../../test/fixtures/rules'
 import { offersRig } from '../../test/offers'
+import { createEventsPipeline } from '../main'
+import type { RuleIndex } from './rule-cache'
 
 const MIN = 60_000
 const shoe = (n: number) => ({ productId: `shoe-${n}`, category: 'Shoes', price: 80 })
@@ -177,5 +185,86 @@ describe('offer decisions', () => {
       'outside its schedule',
       'won: offer sent',
     ])
+  })
+
+  it('decides and traces the same with the candidate index as with every rule evaluated', async () => {
+    const rig = await offersRig()
+    for (let i = 0; i < 160; i++) {
+      const spec = ruleInput.parse(benchRule(i))
+      await createRule(rig.db, { siteId: rig.siteId, spec, status: 'active', actor: 'test' })
+    }
+    await rig.rules.reload()
+    // A second copy of the pipeline under its own keys, the same rules, every one of them a
+    // candidate on every event: it evaluates all conditions, as before the index.
+    const every = (index: RuleIndex): RuleIndex =>
+      new Map(
+        [...index].map(([siteId, site]) => [
+          siteId,
+          {
+            ...site,
+            immediate: new Map(
+              [...site.immediate].map(([type, list]) => [
+                type,
+                { rules: list.rules, index: createCandidateIndex(list.rules.map(() => undefined)) },
+              ]),
+            ),
+          },
+        ]),
+      )
+    const keys = createKeys(`${rig.prefix}every:`)
+    const deps = { ...rig.deps, keys, rules: () => every(rig.rules.get()) }
+    const runEvery = createEventsPipeline({
+      config: rig.config,
+      redis: rig.deps.redis,
+      keys,
+      offers: { deps, db: rig.db },
+    })
+    // Three shoppers browse for half an hour: views and clicks on product pages, carts, orders.
+    const now = Date.now()
+    const types = ['ProductViewed', 'ClickedProduct', 'ProductViewed', 'AddedToCart']
+    const events: StoredEvent[] = []
+    for (let i = 0; i < 90; i++) {
+      const item = (i * 7919) % 1000
+      const order = i % 23 === 22
+      events.push(
+        rig.event({
+          type: order ? 'OrderCompleted' : (types[i % types.length] as 'ProductViewed'),
+          anonymousId: `shopper-${i % 3}`,
+          ts: now - (90 - i) * 20_000,
+          context: { url: `https://shop.example/${order ? 'checkout/thanks' : `p/${item}`}` },
+          props: order
+            ? { orderId: `o${i}`, products: [{ productId: String(item) }] }
+            : {
+                productId: String(item),
+                category: ['Shoes', 'Fashion', 'Home'][item % 3],
+                price: 10 + ((item * 37) % 400),
+              },
+        } as never),
+      )
+    }
+    for (let i = 0; i < events.length; i += 10) {
+      const job = events.slice(i, i + 10)
+      await rig.run(job)
+      await runEvery({ partition: 0, entryId: `${i + 1}-0`, events: job })
+    }
+    let decided = 0
+    for (const shopper of ['shopper-0', 'shopper-1', 'shopper-2']) {
+      const profile = rig.profileKey({ anonymousId: shopper })
+      const inbox = async (k: typeof keys) =>
+        (await rig.redis.xrange(k.inbox(profile), '-', '+')).map(([, fields]) => {
+          const { ruleId, title, products } = JSON.parse(fields[1] as string)
+          return { ruleId, title, products }
+        })
+      const traces = async (k: typeof keys) =>
+        (await rig.redis.lrange(k.profileDecisions(profile), 0, -1)).map((raw) => {
+          const { at: _at, offerId, ...trace } = JSON.parse(raw)
+          return { ...trace, offer: offerId !== undefined }
+        })
+      const kept = await traces(rig.keys)
+      expect(kept).toEqual(await traces(keys))
+      expect(await inbox(rig.keys)).toEqual(await inbox(keys))
+      decided += kept.length
+    }
+    expect(decided).toBeGreaterThan(10)
   })
 })

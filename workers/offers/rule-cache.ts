@@ -15,17 +15,30 @@ import type { EventType } from '../../streams/events'
 import type { Keys } from '../../streams/keys'
 import { PROFILE_HALF_LIFE_MS } from '../../streams/profile'
 import type { SlotRegistry } from '../../streams/rule-conditions'
+import { type CandidateIndex, createCandidateIndex } from '../../streams/rule-index'
 import { type LoadedRule, ruleInput } from '../../streams/rules'
 import { byPriority, type CompiledRule, compileRule } from './compile'
+
+/** The rules of one site and trigger type, and which of them an event can pass. */
+export type RuleList = {
+  /** Highest priority first. */
+  rules: CompiledRule[]
+  /**
+   * Positions in `rules` of the candidates for an event (streams/rule-index.ts): every other
+   * rule provably fails its conditions. Rules with a schedule or a partial audience are always
+   * candidates, so a skipped rule's result is exactly "conditions not met".
+   */
+  index: CandidateIndex
+}
 
 export type SiteRules = {
   timezone: string
   /** The site's half-life of score and interests (what the profile was written with). */
   halfLifeMs: number
-  /** Immediate rules by trigger type, highest priority first. */
-  immediate: Map<EventType, CompiledRule[]>
+  /** Immediate rules by trigger type. */
+  immediate: Map<EventType, RuleList>
   /** Delayed rules by trigger type. */
-  delayed: Map<EventType, CompiledRule[]>
+  delayed: Map<EventType, RuleList>
   /** Event types that cancel some delayed rule. */
   unless: Set<EventType>
   byId: Map<string, CompiledRule>
@@ -55,9 +68,13 @@ export function indexRules(
     }
     const compiled = compileRule(rule, slots)
     const byTrigger = rule.trigger.delay === undefined ? site.immediate : site.delayed
-    const list = byTrigger.get(compiled.trigger) ?? []
-    list.push(compiled)
-    byTrigger.set(compiled.trigger, list)
+    let list = byTrigger.get(compiled.trigger)
+    if (!list) {
+      // Indexed below, once the list is complete and sorted.
+      list = { rules: [], index: createCandidateIndex([]) }
+      byTrigger.set(compiled.trigger, list)
+    }
+    list.rules.push(compiled)
     site.byId.set(rule.id, compiled)
     if (rule.trigger.unless !== undefined) {
       site.unless.add(rule.trigger.unless)
@@ -65,10 +82,19 @@ export function indexRules(
   }
   for (const site of index.values()) {
     for (const list of [...site.immediate.values(), ...site.delayed.values()]) {
-      list.sort(byPriority)
+      list.rules.sort(byPriority)
+      list.index = createCandidateIndex(list.rules.map(indexable))
     }
   }
   return index
+}
+
+/**
+ * What the candidate index may skip a rule on: its conditions, unless a schedule or a partial
+ * audience could refuse it first (with another result in its trace than "conditions not met").
+ */
+function indexable(rule: CompiledRule) {
+  return rule.gated ? undefined : rule.tree
 }
 
 export type RuleCache = {

@@ -42,6 +42,44 @@ export function row(
 
 export type Taken = { result: string; row?: OutcomeRow; stop?: boolean }
 
+const IN_COOLDOWN: Taken = { result: 'shopper is in this rule’s cooldown after an earlier offer' }
+const CAPPED: Taken = { result: 'per-shopper cap reached' }
+
+/**
+ * The refusal the shopper's past offers already prove for this rule (its cooldown, its cap),
+ * whatever its conditions: decide-5.lua would refuse too, so no round trip is needed, and the
+ * decision step need not evaluate the conditions of a rule it could not take.
+ */
+export function knownRefusal(
+  rule: CompiledRule,
+  state: ShopperState,
+  now: number,
+): Taken | undefined {
+  // `state.offers` is a subset of what decide-5.lua counts (read at the start of the job, plus
+  // what this job took), so when it already says "cooldown" or "capped" the script would too;
+  // when it does not, the script decides.
+  const { cooldown, perShopper: cap } = rule
+  if (cooldown > 0) {
+    for (const o of state.offers) {
+      if (now - o.at < cooldown) {
+        return IN_COOLDOWN
+      }
+    }
+  }
+  if (cap) {
+    let n = 0
+    for (const o of state.offers) {
+      if (o.ruleId === rule.id && now - o.at < cap.period) {
+        n++
+      }
+    }
+    if (n >= cap.count) {
+      return CAPPED
+    }
+  }
+  return undefined
+}
+
 /**
  * Takes the budget (rule slot) then the shopper's caps and delivers (shopper slot); gives the
  * budget unit back when the shopper's caps refuse.
@@ -64,22 +102,12 @@ export async function take(
       stop: true,
     }
   }
+  const known = knownRefusal(rule, state, now)
+  if (known) {
+    return known
+  }
   const redis = withScripts(deps.redis)
   const spec = rule.rule
-  // Known refusals skip the round trips. `state.offers` is a subset of what decide-5.lua
-  // counts (read at the start of the job, plus what this job took), so when it already says
-  // "cooldown" or "capped" the script would too; when it does not, the script decides.
-  const cooldown = spec.caps.cooldown ?? 0
-  if (cooldown > 0 && state.offers.some((o) => now - o.at < cooldown)) {
-    return { result: 'shopper is in this rule’s cooldown after an earlier offer' }
-  }
-  const cap = spec.caps.perShopper
-  if (
-    cap &&
-    state.offers.filter((o) => o.ruleId === rule.id && now - o.at < cap.period).length >= cap.count
-  ) {
-    return { result: 'per-shopper cap reached' }
-  }
   const holdout = bucket(state.anchor, rule.id, 'holdout') < spec.holdoutPercent
   const budget = spec.caps.budget
   const budgetKey = deps.keys.ruleBudget(rule.id)
@@ -129,9 +157,7 @@ export async function take(
     if (!holdout && budget !== undefined) {
       await redis.nudgeBudget(budgetKey, budgetField, budget, 'refund')
     }
-    return status === 'cooldown'
-      ? { result: 'shopper is in this rule’s cooldown after an earlier offer' }
-      : { result: 'per-shopper cap reached' }
+    return status === 'cooldown' ? IN_COOLDOWN : CAPPED
   }
   const past = member ? parseOfferMember(member, now) : undefined
   if (!past) {

@@ -38,64 +38,132 @@ export type Trace = {
 export const NOT_MET = 'conditions not met'
 
 /**
+ * One step of an event's walk over its rules, in priority order, as the decision step took it.
+ * Replaying the steps gives the trace (see TraceBuilder).
+ */
+type Step =
+  /** A result known when it happened; `why`: its conditions were evaluated and not met. */
+  | { kind: 'result'; rule: CompiledRule; result: string; important: boolean; why: boolean }
+  /** `rules[from]` up to (not including) `rules[to]`: skipped by the candidate index, not met. */
+  | { kind: 'skipped'; rules: readonly CompiledRule[]; from: number; to: number }
+  /**
+   * A rule whose taking the shopper's past offers refuse, conditions unevaluated: listed with
+   * the refusal if they pass (as when evaluated first), else not met.
+   */
+  | { kind: 'refused'; rule: CompiledRule; refusal: string }
+  | { kind: 'count'; result: string; n: number }
+
+/**
  * Builds one event's trace, lazily: with 1,000 rules most fail on every event, and most traces
- * are dropped (see decideOffers), so noting a rule stores two references, a failure past the
- * listed few is one increment, and entries and reasons in words are made only for traces kept.
+ * are dropped (see decideOffers), so the walk is recorded as steps, and the trace (its list,
+ * counts, reasons in words, and the conditions of rules left unevaluated) is made from them
+ * only for traces kept. The steps replay into exactly the trace an eager walk would have made.
  */
 export class TraceBuilder {
   decision: Trace['decision'] = 'none'
   offerId: string | undefined
-  private readonly rules: CompiledRule[] = []
-  private readonly results: string[] = []
-  private readonly explain: (Facts | undefined)[] = []
-  private explained = 0
-  private notMet = 0
-  private others: Record<string, number> | undefined
+  private readonly steps: Step[] = []
 
   constructor(
     private readonly event: StoredEvent,
     private readonly now: number,
+    /** What the rules were evaluated on. */
+    private readonly facts: Facts,
   ) {}
 
-  /** Lists a result (always when `important`), or counts it once the list is long enough. */
-  note(rule: CompiledRule, result: string, important: boolean, facts?: Facts): void {
-    if (important || this.rules.length < TRACE.listed) {
-      this.rules.push(rule)
-      this.results.push(result)
-      this.explain.push(facts && this.explained++ < TRACE.explained ? facts : undefined)
-      return
+  /**
+   * A rule's result: listed when `important` (its conditions passed) or among the first few,
+   * else counted. `why`: the conditions were not met, and the first few listed say why.
+   */
+  note(rule: CompiledRule, result: string, important: boolean, why = false): void {
+    this.steps.push({ kind: 'result', rule, result, important, why })
+  }
+
+  /** Rules the candidate index skipped, `rules[from]` up to (not including) `rules[to]`. */
+  skipped(rules: readonly CompiledRule[], from: number, to: number): void {
+    if (to > from) {
+      this.steps.push({ kind: 'skipped', rules, from, to })
     }
-    this.count(result, 1)
+  }
+
+  /** A rule that would be refused with `refusal` if its conditions, left unevaluated, pass. */
+  refused(rule: CompiledRule, refusal: string): void {
+    this.steps.push({ kind: 'refused', rule, refusal })
   }
 
   count(result: string, n: number): void {
-    if (n <= 0) {
-      return
+    if (n > 0) {
+      this.steps.push({ kind: 'count', result, n })
     }
-    if (result === NOT_MET) {
-      this.notMet += n
-      return
-    }
-    this.others ??= {}
-    this.others[result] = (this.others[result] ?? 0) + n
   }
 
   toTrace(): Trace {
+    const rules: CompiledRule[] = []
+    const results: string[] = []
+    const explain: boolean[] = []
+    let explained = 0
+    let notMet = 0
+    let others: Record<string, number> | undefined
+    const count = (result: string, n: number) => {
+      if (result === NOT_MET) {
+        notMet += n
+      } else {
+        others ??= {}
+        others[result] = (others[result] ?? 0) + n
+      }
+    }
+    // Every rule whose conditions passed is listed, and the others while fewer than 10 are;
+    // the first 5 of those not met get their reasons in words.
+    const note = (rule: CompiledRule, result: string, important: boolean, why: boolean) => {
+      if (important || rules.length < TRACE.listed) {
+        rules.push(rule)
+        results.push(result)
+        explain.push(why && explained++ < TRACE.explained)
+      } else {
+        count(result, 1)
+      }
+    }
+    for (const step of this.steps) {
+      switch (step.kind) {
+        case 'result':
+          note(step.rule, step.result, step.important, step.why)
+          break
+        case 'skipped': {
+          let i = step.from
+          for (; i < step.to && rules.length < TRACE.listed; i++) {
+            note(step.rules[i] as CompiledRule, NOT_MET, false, true)
+          }
+          if (step.to > i) {
+            count(NOT_MET, step.to - i)
+          }
+          break
+        }
+        case 'refused':
+          if (step.rule.predicate(this.facts)) {
+            note(step.rule, step.refusal, true, false)
+          } else {
+            note(step.rule, NOT_MET, false, true)
+          }
+          break
+        case 'count':
+          count(step.result, step.n)
+          break
+      }
+    }
     const trace: Trace = {
       at: this.now,
       eventId: this.event.id,
       type: this.event.type,
       decision: this.decision,
-      rules: this.rules.map((rule, i) => {
+      rules: rules.map((rule, i) => {
         const entry: RuleResult = {
           ruleId: rule.id,
           version: rule.version,
           name: rule.rule.name,
-          result: this.results[i] as string,
+          result: results[i] as string,
         }
-        const facts = this.explain[i]
-        if (facts) {
-          entry.why = rule.explain(facts).lines
+        if (explain[i]) {
+          entry.why = rule.explain(this.facts).lines
         }
         return entry
       }),
@@ -103,8 +171,8 @@ export class TraceBuilder {
     if (this.offerId !== undefined) {
       trace.offerId = this.offerId
     }
-    if (this.notMet > 0 || this.others) {
-      trace.others = { ...(this.notMet > 0 && { [NOT_MET]: this.notMet }), ...this.others }
+    if (notMet > 0 || others) {
+      trace.others = { ...(notMet > 0 && { [NOT_MET]: notMet }), ...others }
     }
     return trace
   }
