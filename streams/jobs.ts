@@ -19,7 +19,7 @@ export const eventsJob = z.object({
   events: z.array(storedEvent).min(1),
   /**
    * A job of several entries: each entry's id and number of events, in the order of `events`
-   * (so a job that fails for good can be split back into one job per entry).
+   * (so a job that fails can be split back into one job per entry).
    */
   entries: z.array(z.tuple([z.string(), z.number().int().min(1)])).optional(),
   /** Set by replay and import: rebuild state, never send offers. */
@@ -95,7 +95,8 @@ export function eventsBatchJobId(partition: number, firstEntryId: string, count:
  * count (BullMQ keeps finished jobs forever by default and would fill Redis). A job holds its
  * events (~0.5 KB each), so completed jobs holding 400,000 events cost ~200 MB of Redis: the
  * count kept is that many events' worth of full jobs (a job holds at least one entry, ~20
- * events). They are kept up to 15 minutes; the pump's own records (workers/pump.ts) decide
+ * events). Not a hard bound: an entry may hold up to 500 events (one request) and is a job of
+ * its own, so with requests that large the same count holds up to 2.5× as many events. They are kept up to 15 minutes; the pump's own records (workers/pump.ts) decide
  * whether an entry read again was already added, and only lean on this retention in a
  * millisecond window. Failed jobs stay a week (2,000,000 events' worth, ~1 GB), for the
  * operator to list and retry (`nudge jobs failed`, `nudge jobs retry`).

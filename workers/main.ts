@@ -4,7 +4,7 @@
  * worker finish the jobs it holds, then closes the queue.
  */
 import { hostname } from 'node:os'
-import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq'
+import { Queue, Worker } from 'bullmq'
 import type { Db } from '../drizzle/client'
 import { findEventWeights } from '../drizzle/queries/sites'
 import type { Config } from '../runtime/config'
@@ -158,17 +158,19 @@ export async function startWorkers(
         )
         return result
       } catch (error) {
-        // A job of several entries failing for good becomes one job per entry (their own
-        // attempts), so one bad entry keeps only its own events back. What the failed tries
-        // applied is not applied again (profiles are exactly-once per event).
-        const split = failsForGood(job, error) ? entryJobs(job.data, splitOptions) : []
+        // A job of several entries that fails becomes one job per entry at once, each with
+        // its own attempts: one bad entry keeps back only its own events, and its neighbours
+        // do not wait out the batch's retries. What the failed try applied is not applied
+        // again (profiles are exactly-once per event; recommendations are at-least-once).
+        // Split twice (a worker killed after adding them): same ids, so BullMQ adds them once.
+        const split = entryJobs(job.data, splitOptions)
         if (split.length === 0) {
           throw error
         }
         await queue.addBulk(split)
         logger.warn(
           { jobId: job.id, entries: split.length, err: (error as Error).message },
-          'events job failed for good: re-added as one job per entry',
+          'events job of several entries failed: re-added as one job per entry',
         )
         return { events: 0, applied: 0, split: split.length }
       }
@@ -250,9 +252,4 @@ export async function startWorkers(
       delayedWorkerConnection.disconnect()
     },
   }
-}
-
-/** Whether this attempt failing ends the job: no retry left, or an error BullMQ never retries. */
-function failsForGood(job: Job, error: unknown): boolean {
-  return error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
 }

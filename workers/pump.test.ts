@@ -214,6 +214,26 @@ describe('pump', { timeout: 20_000 }, () => {
   })
 })
 
+describe('pump records', { timeout: 20_000 }, () => {
+  it('keeps the records of entries read long after their hour (a pump catching up)', async () => {
+    const t = await setup()
+    // Two entries written three days ago, as a log the pumps were away from would hold them.
+    const old = Date.now() - 3 * 86_400_000
+    for (const n of [0, 1]) {
+      const ev = event(`old-${n}`)
+      await t.redis.xadd(t.keys.events(0), `${old}-${n}`, ev.id, JSON.stringify(ev))
+    }
+    t.startPump('pump-a')
+    await waitFor(
+      'the entries added and acked',
+      async () => (await t.jobs()).size === 1 && (await t.pending()) === 0,
+    )
+    expect(Object.values(await t.records())).toEqual(['+', '+'])
+    const ttl = await t.redis.pttl(t.keys.pumpJobs(0, Math.floor(old / 3_600_000)))
+    expect(ttl).toBeGreaterThan(23 * 3_600_000)
+  })
+})
+
 describe('entryJobs', () => {
   it('splits a job of several entries back into one job per entry, in order', () => {
     const events = eventIds(3, 2).map(event)

@@ -63,7 +63,8 @@ export type Pump = { run(): Promise<void>; stop(): Promise<void> }
 const HOUR_MS = 3_600_000
 
 /**
- * Each hour's records expire this long after the hour: far past NUDGE_CLAIM_IDLE, the longest an
+ * Each hour's records expire this long after the hour, or after they were last written when
+ * that is later (a pump catching up on old entries): far past NUDGE_CLAIM_IDLE, the longest an
  * entry of a dead pump waits to be reclaimed while another pump runs.
  */
 const RECORD_TTL_MS = 24 * HOUR_MS
@@ -108,7 +109,12 @@ export function createPump(opts: PumpOptions): Pump {
       for (const [hour, fields] of byHour(entries)) {
         const key = keys.pumpJobs(partition, hour)
         write.hset(key, ...fields.flat())
-        write.pexpireat(key, (hour + 1) * HOUR_MS + RECORD_TTL_MS)
+        // Never in the past: an entry read more than a day after its hour would otherwise
+        // have its records deleted as they are written. NX sets a fresh hash's expiry, GT
+        // only ever moves it later.
+        const at = Math.max((hour + 1) * HOUR_MS, Date.now()) + RECORD_TTL_MS
+        write.call('PEXPIREAT', key, at, 'NX')
+        write.call('PEXPIREAT', key, at, 'GT')
       }
     }
 
@@ -225,8 +231,8 @@ export function createPump(opts: PumpOptions): Pump {
 
 /**
  * One job per entry of a job of several, each with that entry's events and its own id: what
- * the events worker adds in place of such a job that failed for good, so that one entry's
- * failure keeps only that entry's events back. Empty for a job of one entry, or when `entries`
+ * the events worker adds in place of such a job that failed, so that one entry's failure
+ * keeps only that entry's events back. Empty for a job of one entry, or when `entries`
  * does not account for the events exactly.
  * @example await queue.addBulk(entryJobs(job.data, eventsJobOptions(200)))
  */
@@ -234,8 +240,15 @@ export function entryJobs(
   data: EventsJob,
   options: ReturnType<typeof eventsJobOptions>,
 ): BulkJob[] {
-  const entries = data.entries ?? []
-  if (entries.length < 2 || entries.reduce((sum, [, n]) => sum + n, 0) !== data.events.length) {
+  const entries = data.entries
+  // Also called for a job refused as malformed: split nothing that does not add up exactly.
+  if (
+    !Array.isArray(entries) ||
+    !Array.isArray(data.events) ||
+    entries.length < 2 ||
+    !entries.every((e) => Array.isArray(e) && typeof e[0] === 'string' && Number.isInteger(e[1])) ||
+    entries.reduce((sum, [, n]) => sum + n, 0) !== data.events.length
+  ) {
     return []
   }
   let from = 0

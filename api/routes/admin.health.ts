@@ -140,7 +140,9 @@ const FAILED_SCANNED = 1_000
  */
 function concernsSite(job: Job, siteId: string): boolean {
   const data = job.data as { siteId?: unknown; events?: { siteId?: unknown }[] } | undefined
-  return data?.siteId === siteId || (data?.events ?? []).some((event) => event.siteId === siteId)
+  // A malformed job (one failed as such) must not break the page: look only at an array.
+  const events = Array.isArray(data?.events) ? data.events : []
+  return data?.siteId === siteId || events.some((event) => event?.siteId === siteId)
 }
 
 /** The failed jobs of one site among the newest FAILED_SCANNED of the queue. */
