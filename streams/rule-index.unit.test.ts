@@ -4,27 +4,15 @@
  * skips never passes (while most are skipped, so the index does its work).
  */
 import { describe, expect, it } from 'vitest'
+import { seededChoices } from '../test/fixtures/otto-traffic'
 import type { StoredEvent } from './events'
 import type { RecentEvent } from './profile'
 import { compileConditions, type Facts, type SlotRegistry } from './rule-conditions'
 import { createCandidateIndex, guardsOf } from './rule-index'
-import { type Condition, condition } from './rules'
+import { type Condition, condition, PROFILE_FACTS } from './rules'
 
 const MIN = 60_000
 const T = Date.UTC(2026, 10, 27, 14, 30)
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number) {
-  let a = seed
-  const next = () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T
-  return { next, pick, int: (n: number) => Math.floor(next() * n) }
-}
 
 /** Values a fact can take, including the awkward ones a comparison must get right. */
 const VALUES: unknown[] = [
@@ -69,7 +57,7 @@ const PATHS = ['/p/1', '/p/12', '/P/', '/products/', '/checkout/thanks', '/', '/
 const CATEGORIES = ['Shoes', 'shoes', 'Hats', 'Home', 'SHOES']
 const ZONES = ['UTC', 'Europe/Berlin', 'Asia/Tokyo', 'Pacific/Honolulu', 'Asia/Kolkata']
 
-function randomLeaf(r: ReturnType<typeof random>): unknown {
+function randomLeaf(r: ReturnType<typeof seededChoices>): unknown {
   const ops = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'startsWith', 'exists']
   const comparison = () => {
     const op = r.pick(ops)
@@ -92,15 +80,7 @@ function randomLeaf(r: ReturnType<typeof random>): unknown {
         ...comparison(),
       }
     case 1: {
-      const fact = r.pick([
-        'engagement',
-        'purchases',
-        'events',
-        'interest',
-        'daysSinceFirstSeen',
-        'minutesSinceLastSeen',
-        'returning',
-      ])
+      const fact = r.pick(PROFILE_FACTS)
       if (fact === 'returning') {
         return { kind: 'profile', fact, op: r.pick(['eq', 'ne']), value: r.pick([true, false]) }
       }
@@ -136,7 +116,7 @@ function randomLeaf(r: ReturnType<typeof random>): unknown {
   }
 }
 
-function randomCondition(r: ReturnType<typeof random>, depth = 0): unknown {
+function randomCondition(r: ReturnType<typeof seededChoices>, depth = 0): unknown {
   const roll = r.next()
   if (depth >= 3 || roll < 0.45) {
     return randomLeaf(r)
@@ -157,7 +137,7 @@ function parsed(raw: unknown): Condition | undefined {
   return result.success ? result.data : undefined
 }
 
-function randomFacts(r: ReturnType<typeof random>): Facts {
+function randomFacts(r: ReturnType<typeof seededChoices>): Facts {
   const ts = T + r.int(7 * 24) * 60 * MIN + r.int(60) * MIN
   const recent: RecentEvent[] = Array.from({ length: r.int(12) }, (_, i) => ({
     id: `r${i}`,
@@ -203,7 +183,7 @@ function randomFacts(r: ReturnType<typeof random>): Facts {
 
 describe('candidate index', () => {
   it('agrees with each leaf it files, on awkward values', () => {
-    const r = random(1)
+    const r = seededChoices(1)
     let filed = 0
     for (let i = 0; i < 400; i++) {
       const leaf = parsed(randomLeaf(r))
@@ -227,7 +207,7 @@ describe('candidate index', () => {
   })
 
   it('never skips a rule that passes, over random rules and facts', () => {
-    const r = random(2)
+    const r = seededChoices(2)
     const slots: SlotRegistry = new Map()
     const rules = Array.from({ length: 300 }, () => parsed(randomCondition(r)))
       .filter((c): c is Condition => c !== undefined)
@@ -282,7 +262,7 @@ describe('candidate index', () => {
       slots,
     )
     const index = createCandidateIndex([never.tree, undefined, never.tree])
-    const f = randomFacts(random(3))
+    const f = randomFacts(seededChoices(3))
     f.event = { ...f.event, props: { price: 250 } } as StoredEvent
     expect(index.candidates(f)).toEqual([1])
     expect(index.guarded).toBe(2)

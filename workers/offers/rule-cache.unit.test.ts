@@ -9,6 +9,7 @@ import type { StoredEvent } from '../../streams/events'
 import type { RecentEvent } from '../../streams/profile'
 import type { Facts } from '../../streams/rule-conditions'
 import { ruleInput } from '../../streams/rules'
+import { seededChoices } from '../../test/fixtures/otto-traffic'
 import { indexRules } from './rule-cache'
 
 const MIN = 60_000
@@ -16,19 +17,8 @@ const T = Date.UTC(2026, 10, 27, 14, 30)
 const CATEGORIES = ['Fashion', 'Shoes', 'Home', 'Garden', 'Electronics', 'Toys', 'Books']
 const TYPES = ['ProductViewed', 'ClickedProduct', 'AddedToCart', 'PageViewed', 'OrderCompleted']
 
-function random(seed: number) {
-  let a = seed
-  const next = () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  return { next, int: (n: number) => Math.floor(next() * n) }
-}
-
 /** A shopper's event as the OTTO traffic of the bench makes them, with a live profile. */
-function shopperFacts(r: ReturnType<typeof random>, type: string): Facts {
+function shopperFacts(r: ReturnType<typeof seededChoices>, type: string): Facts {
   const ts = T + r.int(7 * 24 * 60) * MIN
   const aid = r.int(2_000_000)
   const category = CATEGORIES[aid % CATEGORIES.length] as string
@@ -83,7 +73,7 @@ describe('rule index', () => {
       }
     })
     const site = indexRules(loaded).get('sit_1')
-    const r = random(11)
+    const r = seededChoices(11)
     let rules = 0
     let passed = 0
     let skipped = 0
