@@ -15,14 +15,11 @@
 import type { Hono } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import type { HonoEnv } from '../api/context'
-import type { ErrorBody } from '../api/errors'
-import type { PasswordChangeRequest } from '../api/routes/admin.password'
-import {
-  type ApiFailure,
-  type ApiResult,
-  type PasswordChangeResponse,
-  SignInNeeded,
-  type TokenListResponse,
+import type {
+  ApiFailure,
+  ApiResult,
+  PasswordChangeResponse,
+  TokenListResponse,
 } from './admin-client'
 import {
   type C,
@@ -82,7 +79,7 @@ function changedText(done: PasswordChangeResponse, askedToRevoke: boolean): stri
  * @example registerAccountPages(app)
  */
 export function registerAccountPages(app: Hono<HonoEnv>): void {
-  const { page, requestFor } = pageTools(app)
+  const { page } = pageTools(app)
 
   /**
    * The page with the person's tokens as they are now (`listed`, when the caller already asked),
@@ -135,44 +132,6 @@ export function registerAccountPages(app: Hono<HonoEnv>): void {
     return carried.token
   }
 
-  /**
-   * POST /v1/admin/password as the visitor, with the CSRF token the form posted. Called directly
-   * rather than through the admin client because the answer's Set-Cookie — the session that
-   * replaces the visitor's — must reach the browser. A 401 throws SignInNeeded, as the client's.
-   */
-  async function changePassword(
-    c: C,
-    csrf: string,
-    body: PasswordChangeRequest,
-  ): Promise<{ result: ApiResult<PasswordChangeResponse>; cookie: string | null }> {
-    const res = await requestFor(c)(new URL('/v1/admin/password', c.req.url).href, {
-      method: 'POST',
-      headers: {
-        cookie: c.req.header('cookie') ?? '',
-        'x-csrf-token': csrf,
-        'content-type': 'application/json',
-        accept: 'application/json',
-      },
-      body: JSON.stringify(body),
-    })
-    if (res.status === 401) {
-      throw new SignInNeeded()
-    }
-    const json: unknown = await res.json().catch(() => undefined)
-    if (res.ok) {
-      return {
-        result: { ok: true, status: res.status, data: json as PasswordChangeResponse },
-        cookie: res.headers.get('set-cookie'),
-      }
-    }
-    const error = (json as Partial<ErrorBody> | undefined)?.error ?? {
-      code: 'INTERNAL',
-      message: `The admin API answered ${res.status}.`,
-      requestId: '',
-    }
-    return { result: { ok: false, status: res.status, error }, cookie: null }
-  }
-
   app.get(
     PATH,
     page(async (c, ctx) => {
@@ -222,7 +181,7 @@ export function registerAccountPages(app: Hono<HonoEnv>): void {
           400,
         )
       }
-      const { result: res, cookie } = await changePassword(c, form._csrf ?? '', {
+      const { result: res, setCookie } = await ctx.asPosted(form._csrf ?? '').changePassword({
         currentPassword: current,
         newPassword: next,
         revokeTokens,
@@ -230,8 +189,8 @@ export function registerAccountPages(app: Hono<HonoEnv>): void {
       if (res.ok) {
         // The API ended this browser's session with the others and made it a new one: without
         // the new cookie the redirect would land on the sign-in page.
-        if (cookie) {
-          c.header('Set-Cookie', cookie, { append: true })
+        if (setCookie) {
+          c.header('Set-Cookie', setCookie, { append: true })
         }
         return redirectWith(c, PATH, true, changedText(res.data, revokeTokens))
       }

@@ -10,7 +10,7 @@
  */
 import type { ErrorBody } from '../api/errors'
 import type { HealthResponse } from '../api/routes/admin.health'
-import type { PasswordChangeResponse } from '../api/routes/admin.password'
+import type { PasswordChangeRequest, PasswordChangeResponse } from '../api/routes/admin.password'
 import type { DailyAllResponse, DailyResultsResponse } from '../api/routes/admin.results'
 import type { RuleTestResponse } from '../api/routes/admin.rule-test'
 import type { present } from '../api/routes/admin.rules'
@@ -106,7 +106,12 @@ export function createAdminClient(
   origin: string,
   auth: { cookie: string; csrf?: string },
 ) {
-  async function call<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
+  /** The API's answer, and its Set-Cookie (a password change replaces the session). */
+  async function send<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ result: ApiResult<T>; setCookie: string | null }> {
     const headers: Record<string, string> = { cookie: auth.cookie, accept: 'application/json' }
     if (method !== 'GET' && auth.csrf) {
       headers['x-csrf-token'] = auth.csrf
@@ -130,15 +135,20 @@ export function createAdminClient(
       json = undefined
     }
     if (res.ok) {
-      return { ok: true, status: res.status, data: json as T }
+      return {
+        result: { ok: true, status: res.status, data: json as T },
+        setCookie: res.headers.get('set-cookie'),
+      }
     }
     const error = (json as Partial<ErrorBody> | undefined)?.error ?? {
       code: 'INTERNAL',
       message: `The admin API answered ${res.status}.`,
       requestId: '',
     }
-    return { ok: false, status: res.status, error }
+    return { result: { ok: false, status: res.status, error }, setCookie: null }
   }
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> =>
+    (await send<T>(method, path, body)).result
   const id = encodeURIComponent
   return {
     session: () => call<SessionView>('GET', '/v1/admin/session'),
@@ -207,6 +217,9 @@ export function createAdminClient(
     createToken: (name: string, expiresInDays: number | string) =>
       call<TokenCreateResponse>('POST', '/v1/admin/tokens', { name, expiresInDays }),
     revokeToken: (tokenId: string) => call<undefined>('DELETE', `/v1/admin/tokens/${id(tokenId)}`),
+    /** With the Set-Cookie of the session that replaces this one, for the browser. */
+    changePassword: (body: PasswordChangeRequest) =>
+      send<PasswordChangeResponse>('POST', '/v1/admin/password', body),
   }
 }
 
