@@ -118,10 +118,23 @@ export function createPump(opts: PumpOptions): Pump {
       }
     }
 
-    /** Queues deleting the records of acknowledged entries. */
-    const forget = (write: ChainableCommander, ids: string[]) => {
-      for (const [hour, fields] of byHour(ids.map((id): [string, string] => [id, '']))) {
+    /**
+     * Runs `queue(write)` on a pipeline that first deletes the records of the entries
+     * acknowledged since the last call; their replies come first. If it fails, those deletes
+     * wait for the next call.
+     */
+    async function withForgetting(queue: (write: ChainableCommander) => void): Promise<unknown[]> {
+      const done = settled.splice(0)
+      const write = redis.pipeline()
+      for (const [hour, fields] of byHour(done.map((id): [string, string] => [id, '']))) {
         write.hdel(keys.pumpJobs(partition, hour), ...fields.map(([id]) => id))
+      }
+      queue(write)
+      try {
+        return await replies(write)
+      } catch (error) {
+        settled.push(...done)
+        throw error
       }
     }
 
@@ -146,31 +159,20 @@ export function createPump(opts: PumpOptions): Pump {
         await replies(write)
       }
       await queue.addBulk(jobs)
-      const done = settled.splice(0)
-      const write = redis.pipeline()
-      forget(write, done)
-      record(
-        write,
-        entries.map((entry): [string, string] => [entry.streamId, ADDED]),
+      await withForgetting((write) =>
+        record(
+          write,
+          entries.map((entry): [string, string] => [entry.streamId, ADDED]),
+        ),
       )
-      await replies(write).catch((error: unknown) => {
-        settled.push(...done)
-        throw error
-      })
     }
 
     /** An entry read again: skipped when added, or when its recorded job exists; else added alone. */
     async function addAgain(entry: ConsumedEntry): Promise<void> {
-      const done = settled.splice(0)
-      const read = redis.pipeline()
-      forget(read, done)
-      read.hget(keys.pumpJobs(partition, hourOf(entry.streamId)), entry.streamId)
-      const held = (
-        await replies(read).catch((error: unknown) => {
-          settled.push(...done)
-          throw error
-        })
-      ).at(-1) as string | null
+      const read = await withForgetting((write) => {
+        write.hget(keys.pumpJobs(partition, hourOf(entry.streamId)), entry.streamId)
+      })
+      const held = read.at(-1) as string | null
       if (held === ADDED || (held !== null && (await redis.exists(queue.toKey(held))) === 1)) {
         return
       }
@@ -178,11 +180,8 @@ export function createPump(opts: PumpOptions): Pump {
     }
 
     flushes.push(async () => {
-      const done = settled.splice(0)
-      if (done.length > 0) {
-        const write = redis.pipeline()
-        forget(write, done)
-        await replies(write)
+      if (settled.length > 0) {
+        await withForgetting(() => {})
       }
     })
 
